@@ -184,3 +184,26 @@ export const LocalPorts = {
   sns: 4571,
   dashboard: 4580,
 } as const;
+
+/**
+ * Environment variables the Lambda handlers read (and infra/ sets). Endpoints for local mode use the
+ * AWS SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables; Timestream's is passed to the client
+ * explicitly because only an explicit `endpoint` skips endpoint discovery.
+ */
+export const EnvVar = {
+  logsStream: 'TW_LOGS_STREAM',
+  metricsStream: 'TW_METRICS_STREAM',
+  archiveDeliveryStream: 'TW_ARCHIVE_DELIVERY_STREAM',
+  alertTopicArn: 'TW_ALERT_TOPIC_ARN',
+  stateTable: 'TW_STATE_TABLE',
+  timestreamDatabase: 'TW_TIMESTREAM_DATABASE',
+  windowsTable: 'TW_WINDOWS_TABLE',
+  pipelineTable: 'TW_PIPELINE_TABLE',
+  windowMs: 'TW_WINDOW_MS',
+  allowedLatenessMs: 'TW_ALLOWED_LATENESS_MS',
+  idleSourceTimeoutMs: 'TW_IDLE_SOURCE_TIMEOUT_MS',
+  /** JSON: series dimensions, log-to-metric rules, field mappings, detector and alert rules. */
+  config: 'TW_CONFIG',
+  dashboardUrlTemplate: 'TW_DASHBOARD_URL_TEMPLATE',
+  timestreamEndpoint: 'AWS_ENDPOINT_URL_TIMESTREAM_WRITE',
+} as const;
