@@ -78,6 +78,11 @@ export const Names = {
   logsStream: 'tidewatch-logs',
   metricsStream: 'tidewatch-metrics',
   archiveDeliveryStream: 'tidewatch-archive',
+  /**
+   * Firehose delivery stream for rejected input (raw bytes + reject code envelopes). Its S3 prefix is
+   * `ArchivePrefix.errors`; a second stream keeps routing out of Firehose dynamic partitioning.
+   */
+  archiveErrorDeliveryStream: 'tidewatch-archive-errors',
   alertTopic: 'tidewatch-alerts',
   stateTable: 'tidewatch-state',
   timestreamDatabase: 'tidewatch',
@@ -194,6 +199,7 @@ export const EnvVar = {
   logsStream: 'TW_LOGS_STREAM',
   metricsStream: 'TW_METRICS_STREAM',
   archiveDeliveryStream: 'TW_ARCHIVE_DELIVERY_STREAM',
+  archiveErrorDeliveryStream: 'TW_ARCHIVE_ERROR_DELIVERY_STREAM',
   alertTopicArn: 'TW_ALERT_TOPIC_ARN',
   stateTable: 'TW_STATE_TABLE',
   timestreamDatabase: 'TW_TIMESTREAM_DATABASE',
@@ -206,4 +212,14 @@ export const EnvVar = {
   config: 'TW_CONFIG',
   dashboardUrlTemplate: 'TW_DASHBOARD_URL_TEMPLATE',
   timestreamEndpoint: 'AWS_ENDPOINT_URL_TIMESTREAM_WRITE',
+} as const;
+
+/**
+ * Key schema of the DynamoDB state table (`Names.stateTable`): one string hash key `pk` holding
+ * `<kind>#<key>`, no sort key, on-demand billing; `expiresAt` (epoch seconds) is the TTL attribute.
+ * Infra creates the table with exactly these names; `processors/sinks/dynamoDbStateStore.ts` reads them.
+ */
+export const StateTable = {
+  partitionKey: 'pk',
+  ttlAttribute: 'expiresAt',
 } as const;
