@@ -90,12 +90,20 @@ export const Names = {
   windowsTable: 'windows',
   /** One multi-measure record per processor invocation: the pipeline's own health. */
   pipelineTable: 'pipeline',
+  /** Lambda function of the ingest stage (logs stream → partials + archive). */
+  ingestFunction: 'tidewatch-ingest',
+  /** Lambda function of the detect stage (metrics stream → Timestream, state, alerts). */
+  detectFunction: 'tidewatch-detect',
 } as const;
 
 /** S3 / archive-directory prefixes the Firehose delivery stream writes under. */
 export const ArchivePrefix = {
   logs: 'logs/',
   errors: 'errors/',
+  /** Firehose's own `ErrorOutputPrefix`: records Firehose itself failed to deliver (not our rejects). */
+  deliveryFailures: 'delivery-failures/',
+  /** Timestream magnetic-store rejected-data reports (asynchronous rejects, AWS writes them). */
+  timestreamRejected: 'timestream-rejected/',
 } as const;
 
 /** Dimension names of the windows table. `service` is always present; the others when configured. */
@@ -178,6 +186,8 @@ export const WindowDefaults = {
   minWindowMs: 1_000,
   maxWindowMs: 15 * 60_000,
   allowedLatenessMs: 30_000,
+  /** A source (shard) silent this long stops holding the watermark back (Flink `withIdleness`). */
+  idleSourceTimeoutMs: 60_000,
 } as const;
 
 /** Fixed local ports of the embedded mode (`tidewatch start`). */
