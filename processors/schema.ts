@@ -60,6 +60,8 @@ export const RejectCode = {
   late: 'late',
   timestreamRejected: 'timestream_rejected',
   archiveRejected: 'archive_rejected',
+  /** SNS refused an alert for a reason retrying cannot fix (topic missing, no permission, invalid parameter). */
+  alertRejected: 'alert_rejected',
   partialMalformed: 'partial_malformed',
 } as const;
 export type RejectCodeName = (typeof RejectCode)[keyof typeof RejectCode];
