@@ -1,33 +1,42 @@
 import type { Detector, DetectorOutput } from './detector.ts';
 import { DetectorKind } from './detector.ts';
-import { upperTail } from './normal.ts';
 import { StateReader, StateWriter } from './stateCodec.ts';
 
 const VERSION = 1;
 
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
-/** Time-of-day buckets: 5 min each. Period-agnostic in points: a 10 s or a 1 h series uses the same table. */
+/**
+ * Time-of-day buckets (5 min each) and hour-of-week buckets. Seasonality is keyed by event time, not by
+ * point index, so the same tables serve a 10 s series and a 1 h series, and gaps do not shift the phase.
+ */
 const DAY_BUCKETS = 288;
-/** Hour-of-week buckets. */
 const WEEK_BUCKETS = 168;
-/** Recent raw values kept for the robust (median) level. */
+/** Recent raw values kept for the robust (median) level model. */
 const RECENT = 32;
-/** Models: 0 = robust recent level, 1 = level + daily profile, 2 = level + weekly profile. */
+/** Forecasting models: 0 = median of recent values, 1 = level + daily profile, 2 = level + weekly profile. */
 const MODELS = 3;
+/** Score channels: 0 = point residual, 1 = short average of residuals (sustained deviation). */
+const CHANNELS = 2;
 
 /** Tunables of the default detector. One set for every series: no per-series tuning. */
 export interface DefaultDetectorOptions {
-  /** Smoothing of the seasonal profile per bucket (one update per visit of the bucket). */
+  /** Smoothing of a seasonal bucket, per visit of that bucket (≈ 4 periods of memory). */
   readonly seasonalAlpha: number;
-  /** Smoothing of the level of the seasonal models. */
+  /** Smoothing of the deseasonalised level. */
   readonly levelAlpha: number;
   /** Smoothing of each model's mean absolute error (which model wins, and the residual scale). */
   readonly errorAlpha: number;
-  /** Short average of surprise (points). */
-  readonly shortAlpha: number;
-  /** Long average and variance of the short-average surprise. */
-  readonly longAlpha: number;
+  /** Smoothing of the sustained-deviation channel (average of recent |z|). */
+  readonly sustainedAlpha: number;
+  /** Exceedance thresholds (in residual-scale units) of the point and sustained channels' tail models. */
+  readonly pointTailStart: number;
+  readonly sustainedTailStart: number;
+  /** Smoothing of the tail models' exceedance rate (per point) and mean excess (per exceedance). */
+  readonly tailRateAlpha: number;
+  readonly tailExcessAlpha: number;
+  /** −ln p at which the score is 0.5. */
+  readonly halfScoreSurprise: number;
   /** Points before any score is emitted. */
   readonly warmupPoints: number;
 }
@@ -36,8 +45,12 @@ export const DEFAULT_DETECTOR_OPTIONS: DefaultDetectorOptions = {
   seasonalAlpha: 0.25,
   levelAlpha: 0.1,
   errorAlpha: 0.02,
-  shortAlpha: 0.3,
-  longAlpha: 0.005,
+  sustainedAlpha: 0.25,
+  pointTailStart: 2,
+  sustainedTailStart: 1.5,
+  tailRateAlpha: 0.005,
+  tailExcessAlpha: 0.05,
+  halfScoreSurprise: 10,
   warmupPoints: 30,
 };
 
@@ -51,8 +64,12 @@ function median(src: Float64Array, n: number, scratch: Float64Array): number {
 }
 
 /**
- * The default detector: robust forecasting models compete online, the residual of the best one is
- * turned into a surprise, and an anomaly likelihood over recent surprises gives the score.
+ * The default detector: three forecasting models compete online (robust recent level, daily and weekly
+ * profiles keyed by event time); the residual of the currently best one, in units of its recent mean
+ * absolute error, feeds two channels (the point itself and a short average, for sustained shifts); each
+ * channel's tail is modelled per series by peaks over threshold (exceedance rate × exponential excess,
+ * the shape-0 case of SPOT, Siffer et al., KDD 2017), giving a calibrated surprise −ln p that is
+ * comparable across series; the score maps the larger surprise into [0, 1).
  *
  * @example
  * const d = new DefaultDetector();
@@ -66,127 +83,145 @@ export class DefaultDetector implements Detector {
 
   private count = 0;
   private firstTimeMs = 0;
-  private recent = new Float64Array(RECENT);
   private recentHead = 0;
+  /** Offsets of the daily and weekly models (value − profile), fast EWMAs. */
   private level = 0;
-  private daily = new Float32Array(DAY_BUCKETS);
-  private dailySeen = new Float32Array(DAY_BUCKETS);
-  private weekly = new Float32Array(WEEK_BUCKETS);
-  private weeklySeen = new Float32Array(WEEK_BUCKETS);
+  private weekOffset = 0;
+  private sustained = 0;
+  private recent = new Float64Array(RECENT);
   private modelErr = new Float64Array(MODELS);
-  private shortSurprise = 0;
-  private longMean = 1;
-  private longVar = 0.1;
+  /** Per channel: exceedance rate and mean excess of the tail model. */
+  private tailRate = new Float64Array(CHANNELS);
+  private tailExcess = new Float64Array(CHANNELS);
+  /** Seasonal profiles (deviation from the level); NaN = bucket not seen yet. */
+  private daily = new Float32Array(DAY_BUCKETS).fill(Number.NaN);
+  private weekly = new Float32Array(WEEK_BUCKETS).fill(Number.NaN);
 
   constructor(options: DefaultDetectorOptions = DEFAULT_DETECTOR_OPTIONS) {
     this.o = options;
+    // Prior tail: Laplace residuals (p(|z| > u) = e^{−u}, excess mean 1), worth ~1/α points of evidence.
+    this.tailRate[0] = Math.exp(-options.pointTailStart);
+    this.tailRate[1] = Math.exp(-options.sustainedTailStart);
+    this.tailExcess[0] = 0.35;
+    this.tailExcess[1] = 0.3;
+  }
+
+  /** −ln p of `z` under channel `c`'s tail model (0 below the tail start). */
+  private surprise(c: number, z: number, start: number): number {
+    if (!(z > start)) return 0;
+    return -Math.log(this.tailRate[c]!) + Math.log(z / start) / this.tailExcess[c]!;
+  }
+
+  /** Learns channel `c`'s tail from `z` (capped so one incident cannot swamp it). */
+  private learnTail(c: number, z: number, start: number): void {
+    const o = this.o;
+    const exceed = z > start ? 1 : 0;
+    this.tailRate[c]! += o.tailRateAlpha * (exceed - this.tailRate[c]!);
+    if (exceed === 1) {
+      const beta = this.tailExcess[c]!;
+      const excess = Math.min(Math.log(z / start), 5 * beta);
+      this.tailExcess[c] = beta + o.tailExcessAlpha * (excess - beta);
+    }
   }
 
   update(timeMs: number, value: number): Readonly<DetectorOutput> {
     const o = this.o;
     const out = this.out;
-    if (this.count === 0) {
-      this.firstTimeMs = timeMs;
-      this.level = value;
-    }
-    const nRecent = Math.min(this.count, RECENT);
-    const recentLevel = nRecent > 0 ? median(this.recent, nRecent, this.scratch) : value;
+    if (this.count === 0) this.firstTimeMs = timeMs;
+    const nRecent = this.count < RECENT ? this.count : RECENT;
+    const predRecent = nRecent > 0 ? median(this.recent, nRecent, this.scratch) : value;
     const dayBucket = Math.floor((((timeMs % DAY_MS) + DAY_MS) % DAY_MS) / (DAY_MS / DAY_BUCKETS));
     const weekBucket = Math.floor((((timeMs % WEEK_MS) + WEEK_MS) % WEEK_MS) / (WEEK_MS / WEEK_BUCKETS));
     const spanMs = timeMs - this.firstTimeMs;
-    const dailyReady = spanMs >= DAY_MS && this.dailySeen[dayBucket]! > 0;
-    const weeklyReady = spanMs >= WEEK_MS && this.weeklySeen[weekBucket]! > 0;
-    const predRecent = recentLevel;
-    const predDaily = dailyReady ? this.level + this.daily[dayBucket]! : predRecent;
-    const predWeekly = weeklyReady ? this.level + this.weekly[weekBucket]! : predDaily;
+    const dailyDev = this.daily[dayBucket]!;
+    const weeklyDev = this.weekly[weekBucket]!;
+    const dailyReady = spanMs >= DAY_MS && dailyDev === dailyDev;
+    const weeklyReady = spanMs >= WEEK_MS && weeklyDev === weeklyDev;
+    const predDaily = dailyReady ? dailyDev + this.level : predRecent;
+    const predWeekly = weeklyReady ? weeklyDev + this.weekOffset : predDaily;
 
-    // Pick the model with the lowest recent mean absolute error (seasonal ones only once they have seen
-    // a full period): the series tells us whether it is seasonal, no period is assumed in points.
+    // The model with the lowest recent mean absolute error wins (seasonal ones once they have seen a
+    // full period): the series itself says whether it is seasonal; no period is assumed in points.
     let best = 0;
     if (dailyReady && this.modelErr[1]! < this.modelErr[best]!) best = 1;
     if (weeklyReady && this.modelErr[2]! < this.modelErr[best]!) best = 2;
     const pred = best === 0 ? predRecent : best === 1 ? predDaily : predWeekly;
-    const mad = this.modelErr[best]!;
-    // Scale floor: relative to the magnitude so a flat series is not infinitely sensitive to rounding.
-    const scale = Math.max(mad * 1.2533, 1e-9 * Math.max(1, Math.abs(pred)));
-    const err = value - pred;
-    const z = Math.abs(err) / scale;
+    // Scale floor: a noiseless series would otherwise alarm on float rounding (profiles are float32).
+    const floor = 1e-6 * Math.abs(pred) + 1e-12;
+    const mae = this.modelErr[best]!;
+    const scale = mae > floor ? mae : floor;
+    const z = Math.abs(value - pred) / scale;
+    this.sustained += o.sustainedAlpha * (z - this.sustained);
 
-    // Surprise −ln p with p the two-sided normal tail: exponential(1) when the model is right.
-    const p = Math.max(2 * upperTail(z), 1e-300);
-    const surprise = this.count < o.warmupPoints ? 1 : -Math.log(p);
-    this.shortSurprise += o.shortAlpha * (surprise - this.shortSurprise);
-    const sd = Math.sqrt(this.longVar);
-    const t = (this.shortSurprise - this.longMean) / Math.max(sd, 0.05);
-    const tail = upperTail(t);
-    let score = Math.min(1, Math.max(0, -Math.log10(tail + 1e-12) / 12));
-    if (this.count < o.warmupPoints) score = 0;
-    out.score = score;
+    const s0 = this.surprise(0, z, o.pointTailStart);
+    const s1 = this.surprise(1, this.sustained, o.sustainedTailStart);
+    const s = s0 > s1 ? s0 : s1;
+    out.score = this.count < o.warmupPoints ? 0 : s / (s + o.halfScoreSurprise);
     out.expected = pred;
     out.expectedLow = pred - 3 * scale;
     out.expectedHigh = pred + 3 * scale;
 
-    // Learn. Errors are clipped at 5 scales so an incident does not blow up the scale estimates.
-    const lim = 5 * scale;
-    const clip = (e: number) => (e > lim ? lim : e < -lim ? -lim : e);
-    const eRecent = Math.abs(clip(value - predRecent));
-    const eDaily = Math.abs(clip(value - predDaily));
-    const eWeekly = Math.abs(clip(value - predWeekly));
-    if (this.count === 0) {
-      this.modelErr[0] = 0;
-      this.modelErr[1] = 0;
-      this.modelErr[2] = 0;
-    } else {
-      const a = Math.max(o.errorAlpha, 1 / (this.count + 1));
-      this.modelErr[0]! += a * (eRecent - this.modelErr[0]!);
-      this.modelErr[1]! += a * (eDaily - this.modelErr[1]!);
-      this.modelErr[2]! += a * (eWeekly - this.modelErr[2]!);
+    // Learn. Model errors are capped at 5 scales so an incident does not blow up the scale estimates.
+    if (this.count >= o.warmupPoints) {
+      this.learnTail(0, z, o.pointTailStart);
+      this.learnTail(1, this.sustained, o.sustainedTailStart);
     }
-    const dSeen = this.dailySeen[dayBucket]!;
-    const dDev = value - this.level;
-    this.daily[dayBucket] =
-      dSeen > 0 ? this.daily[dayBucket]! + o.seasonalAlpha * (dDev - this.daily[dayBucket]!) : dDev;
-    this.dailySeen[dayBucket] = dSeen + 1;
-    const wSeen = this.weeklySeen[weekBucket]!;
+    const cap = 5 * scale;
+    let eR = Math.abs(value - predRecent);
+    let eD = Math.abs(value - predDaily);
+    let eW = Math.abs(value - predWeekly);
+    if (this.count > o.warmupPoints) {
+      eR = eR < cap ? eR : cap;
+      eD = eD < cap ? eD : cap;
+      eW = eW < cap ? eW : cap;
+    }
+    if (this.count === 0) {
+      this.modelErr.fill(0);
+    } else {
+      const a = o.errorAlpha > 1 / (this.count + 1) ? o.errorAlpha : 1 / (this.count + 1);
+      this.modelErr[0]! += a * (eR - this.modelErr[0]!);
+      this.modelErr[1]! += a * (eD - this.modelErr[1]!);
+      this.modelErr[2]! += a * (eW - this.modelErr[2]!);
+    }
+    // Seasonal profiles hold the raw value per bucket (running mean over the first visits, then an EWMA);
+    // the model adds a fast offset (EWMA of value − profile) so a level shift moves the forecast within a
+    // few points while the profile keeps the shape. Offsets learn only once the profile is in use.
+    if (dailyReady) this.level += o.levelAlpha * (value - dailyDev - this.level);
+    if (weeklyReady) this.weekOffset += o.levelAlpha * (value - weeklyDev - this.weekOffset);
+    this.daily[dayBucket] = dailyDev === dailyDev ? dailyDev + o.seasonalAlpha * (value - dailyDev) : value;
     this.weekly[weekBucket] =
-      wSeen > 0 ? this.weekly[weekBucket]! + o.seasonalAlpha * (dDev - this.weekly[weekBucket]!) : dDev;
-    this.weeklySeen[weekBucket] = wSeen + 1;
-    const deseason = dailyReady ? value - this.daily[dayBucket]! : value;
-    this.level += o.levelAlpha * (deseason - this.level);
+      weeklyDev === weeklyDev ? weeklyDev + o.seasonalAlpha * (value - weeklyDev) : value;
     this.recent[this.recentHead] = value;
     this.recentHead = (this.recentHead + 1) % RECENT;
-    if (this.count >= o.warmupPoints) {
-      const la = o.longAlpha;
-      const d = this.shortSurprise - this.longMean;
-      this.longMean += la * d;
-      this.longVar = (1 - la) * (this.longVar + la * d * d);
-    }
     this.count++;
     return out;
   }
 
   saveState(): Uint8Array {
     const o = this.o;
-    const w = new StateWriter(DetectorKind.default, VERSION, 4096);
+    const w = new StateWriter(DetectorKind.default, VERSION, 2560);
     w.f64(o.seasonalAlpha);
     w.f64(o.levelAlpha);
     w.f64(o.errorAlpha);
-    w.f64(o.shortAlpha);
-    w.f64(o.longAlpha);
+    w.f64(o.sustainedAlpha);
+    w.f64(o.pointTailStart);
+    w.f64(o.sustainedTailStart);
+    w.f64(o.tailRateAlpha);
+    w.f64(o.tailExcessAlpha);
+    w.f64(o.halfScoreSurprise);
     w.f64(o.warmupPoints);
     w.f64(this.count);
     w.f64(this.firstTimeMs);
     w.f64(this.recentHead);
     w.f64(this.level);
-    w.f64(this.shortSurprise);
-    w.f64(this.longMean);
-    w.f64(this.longVar);
+    w.f64(this.weekOffset);
+    w.f64(this.sustained);
     w.f64s(this.recent);
     w.f64s(this.modelErr);
+    w.f64s(this.tailRate);
+    w.f64s(this.tailExcess);
     w.f32s(this.daily);
-    w.f32s(this.dailySeen);
     w.f32s(this.weekly);
-    w.f32s(this.weeklySeen);
     return w.finish();
   }
 
@@ -202,23 +237,26 @@ export class DefaultDetector implements Detector {
       seasonalAlpha: r.f64(),
       levelAlpha: r.f64(),
       errorAlpha: r.f64(),
-      shortAlpha: r.f64(),
-      longAlpha: r.f64(),
+      sustainedAlpha: r.f64(),
+      pointTailStart: r.f64(),
+      sustainedTailStart: r.f64(),
+      tailRateAlpha: r.f64(),
+      tailExcessAlpha: r.f64(),
+      halfScoreSurprise: r.f64(),
       warmupPoints: r.f64(),
     });
     d.count = r.f64();
     d.firstTimeMs = r.f64();
     d.recentHead = r.f64();
     d.level = r.f64();
-    d.shortSurprise = r.f64();
-    d.longMean = r.f64();
-    d.longVar = r.f64();
+    d.weekOffset = r.f64();
+    d.sustained = r.f64();
     d.recent = r.f64s(RECENT);
     d.modelErr = r.f64s(MODELS);
+    d.tailRate = r.f64s(CHANNELS);
+    d.tailExcess = r.f64s(CHANNELS);
     d.daily = r.f32s(DAY_BUCKETS);
-    d.dailySeen = r.f32s(DAY_BUCKETS);
     d.weekly = r.f32s(WEEK_BUCKETS);
-    d.weeklySeen = r.f32s(WEEK_BUCKETS);
     return d;
   }
 }
