@@ -53,6 +53,10 @@ export const RejectCode = {
   kplMalformed: 'kpl_malformed',
   gzipCorrupt: 'gzip_corrupt',
   cloudwatchMalformed: 'cloudwatch_malformed',
+  /** A Kinesis event record whose `data` is not valid base64 (never from Lambda; local runners, replays). */
+  invalidBase64: 'invalid_base64',
+  /** An OTLP/JSON logs export whose `resourceLogs` / `scopeLogs` / `logRecords` are not what the spec says. */
+  otlpMalformed: 'otlp_malformed',
   missingTimestamp: 'missing_timestamp',
   invalidTimestamp: 'invalid_timestamp',
   oversized: 'oversized',
