@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { LogEvent } from '../../processors/schema.ts';
+import { aggregateBatch, StageOneState } from '../../processors/transforms/window/aggregateBatch.ts';
+import { defaultWindowConfig } from '../../processors/transforms/window/windowConfig.ts';
+
+const T0 = 1_700_000_000_000;
+const ctxBase = {
+  sourceShard: 'shardId-000000000001',
+  firstSequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+  lastSequenceNumber: '49590338271490256608559692538361571095921575989136589999',
+  nowMs: T0 + 60_000,
+};
+
+function ev(offsetMs: number, extra: Partial<LogEvent> = {}): LogEvent {
+  return { timeMs: T0 + offsetMs, service: 'checkout', level: 'info', message: 'ok', ...extra };
+}
+
+describe('aggregateBatch', () => {
+  it('counts events, errors, status classes, bytes and latency per series and window', () => {
+    // Prepare
+    const config = defaultWindowConfig();
+    const events = [
+      ev(1_000, { status: 200, durationMs: 10 }),
+      ev(2_000, { status: 404, durationMs: 20 }),
+      ev(3_000, { status: 503, durationMs: 30 }),
+      ev(4_000, { level: 'error' }),
+      ev(12_000, { service: 'search', durationMs: 5 }),
+    ];
+    // Act
+    const r = aggregateBatch(events, { ...ctxBase, config, eventBytes: [100, 100, 100, 100, 50] });
+    // Assess
+    expect(r.partials.map((p) => [p.seriesKey, p.windowStartMs])).toEqual([
+      ['checkout', T0],
+      ['search', T0 + 10_000],
+    ]);
+    const p = r.partials[0]!;
+    expect([p.count, p.errors, p.status4xx, p.status5xx, p.bytes]).toEqual([4, 2, 1, 1, 400]);
+    expect([p.latency.count, p.latency.sum, p.latency.min, p.latency.max]).toEqual([3, 60, 10, 30]);
+    expect(p.sourceShard).toBe(ctxBase.sourceShard);
+    expect(p.firstSequenceNumber).toBe(ctxBase.firstSequenceNumber);
+    expect(p.lastSequenceNumber).toBe(ctxBase.lastSequenceNumber);
+    expect(p.sourceWatermarkMs).toBe(T0 + 12_000 - 30_000);
+    expect(r.late).toEqual([]);
+  });
+
+  it('returns events behind the watermark in `late`, with their index, and keeps the state it was given', () => {
+    // Prepare
+    const config = defaultWindowConfig({ allowedLatenessMs: 5_000 });
+    const state = new StageOneState(T0 + 40_000, StageOneState.initial().guard);
+    // Act
+    const r = aggregateBatch([ev(40_500), ev(30_000), ev(36_000)], { ...ctxBase, config, state });
+    // Assess
+    expect(r.late).toEqual([{ index: 1, timeMs: T0 + 30_000, watermarkMs: T0 + 35_500 }]);
+    expect(r.partials.reduce((n, p) => n + p.count, 0)).toBe(2);
+    expect(state.maxEventTimeMs).toBe(T0 + 40_000);
+    expect(r.state.maxEventTimeMs).toBe(T0 + 40_500);
+  });
+});
