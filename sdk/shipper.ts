@@ -129,6 +129,8 @@ export interface Shipper {
 
 /** Pending bytes that trigger assembly before the linger timer: an aggregate's worth of work per turn. */
 const ASSEMBLE_THRESHOLD_BYTES = 256 * 1024;
+/** Shortest interval between two shard map reloads triggered by mismatched PutRecords answers. */
+const MIN_MAP_REFRESH_MS = 1_000;
 /** UTF-8 bytes a partition key of 256 characters can take at most (4 bytes per code point). */
 const MAX_PARTITION_KEY_BYTES = MAX_PARTITION_KEY_CHARS * 4;
 /** Whole-call errors that retrying cannot fix: fail the records at once. */
@@ -268,6 +270,8 @@ class KinesisShipper implements Shipper {
   #mapStale = false;
   #mapFailures = 0;
   #mapRetryAtMs = 0;
+  #lastMapLoadMs = 0;
+  #mapRefreshTimer: NodeJS.Timeout | undefined;
   #mismatched: { record: OutboundRecord; shardId: string }[] = [];
 
   #readyPromise: Promise<void> | undefined;
@@ -441,11 +445,11 @@ class KinesisShipper implements Shipper {
     if (this.#closePromise !== undefined) return this.#closePromise;
     this.#closing = true;
     this.#closePromise = this.flush().then(() => {
-      for (const t of [this.#lingerTimer, this.#retryTimer, this.#mapRetryTimer]) {
+      for (const t of [this.#lingerTimer, this.#retryTimer, this.#mapRetryTimer, this.#mapRefreshTimer]) {
         if (t !== undefined) clearTimeout(t);
       }
       if (this.#assembleImmediate !== undefined) clearImmediate(this.#assembleImmediate);
-      this.#lingerTimer = this.#retryTimer = this.#mapRetryTimer = undefined;
+      this.#lingerTimer = this.#retryTimer = this.#mapRetryTimer = this.#mapRefreshTimer = undefined;
       this.#assembleImmediate = undefined;
       this.#deliverReports();
       if (this.#ownsClient) this.#client.destroy();
@@ -629,7 +633,7 @@ class KinesisShipper implements Shipper {
       // is fine there, but other user records of the aggregate may hash outside that shard and KCL
       // would drop them; check them against the fresh map and re-send those.
       this.#mapStale = true;
-      void this.#loadShardMap();
+      this.#requestMapRefresh();
       if (r.aggregated) {
         this.#mismatched.push({ record: r, shardId });
         return;
@@ -749,6 +753,23 @@ class KinesisShipper implements Shipper {
   // ------------------------------------------------------------------------------------------
   // shard map (keyed mode)
 
+  /**
+   * Reloads the map after a mismatch, at most once per {@link MIN_MAP_REFRESH_MS}: a burst of
+   * mismatched answers costs one ListShards (its limit is per stream), not one each.
+   */
+  #requestMapRefresh(): void {
+    if (this.#mapLoad !== undefined || this.#mapRefreshTimer !== undefined) return;
+    const waitMs = this.#lastMapLoadMs + MIN_MAP_REFRESH_MS - Date.now();
+    if (waitMs <= 0) {
+      void this.#loadShardMap();
+      return;
+    }
+    this.#mapRefreshTimer = setTimeout(() => {
+      this.#mapRefreshTimer = undefined;
+      void this.#loadShardMap();
+    }, waitMs);
+  }
+
   /** Loads (or reloads) the shard map; never rejects. Concurrent callers share one ListShards. */
   #loadShardMap(): Promise<void> {
     this.#mapLoad ??= this.#listShards().finally(() => {
@@ -758,6 +779,7 @@ class KinesisShipper implements Shipper {
   }
 
   async #listShards(): Promise<void> {
+    this.#lastMapLoadMs = Date.now();
     const shards: ListedShard[] = [];
     try {
       let nextToken: string | undefined;
@@ -800,7 +822,9 @@ class KinesisShipper implements Shipper {
 
   /**
    * Settles aggregates that landed on another shard than expected: user records whose hash lies in
-   * the shard that took the aggregate are delivered; the others are re-aggregated and re-sent.
+   * the shard that took the aggregate are delivered; the others are re-sent grouped by partition key
+   * (each such aggregate routes by a key all its records share: consistent whatever the shards are
+   * now, so a map that keeps disagreeing with Kinesis cannot make records loop).
    */
   #resolveMismatches(map: ShardMap | undefined): void {
     if (this.#mismatched.length === 0) return;
@@ -808,9 +832,6 @@ class KinesisShipper implements Shipper {
     this.#mismatched = [];
     const requeue = new ShardAggregator({ mode: 'keyed', maxAggregateBytes: this.#maxAggregateBytes });
     const out: OutboundRecord[] = [];
-    // Without a map (the refresh failed) the re-sent records are grouped by key: consistent whatever
-    // the shards are.
-    requeue.setShardMap(map, 0, out);
     for (const { record, shardId } of mismatched) {
       const decoded = decodeAggregate(record.data);
       const shard = map?.byId(shardId);
@@ -837,7 +858,7 @@ class KinesisShipper implements Shipper {
       }
       requeue.finalizeAll(record.gen, out);
       this.#sent += keptEvents;
-      this.#settle(record.gen, keptEvents, keptBytes);
+      if (keptEvents > 0) this.#settle(record.gen, keptEvents, keptBytes);
       this.#retried += record.events - keptEvents;
     }
     for (const r of out) this.#queue.push(r);
