@@ -1,0 +1,142 @@
+/**
+ * Field extraction shared by every structured format (JSON, logfmt, OTel): each function walks a
+ * candidate list and returns the first usable value. No allocation except the values returned.
+ */
+import type { LevelName, LogEvent } from '../../schema.ts';
+import { type CompiledFieldMapping, type FieldPath, lookup } from './fieldMapping.ts';
+import { levelFromOtelSeverity, levelFromValue } from './level.ts';
+import { toEpochMs } from './timestamp.ts';
+
+/** What a parser falls back on when the line does not say: set by the source per record. */
+export interface ParseContext {
+  /** Service when the line names none: log group's last segment, or the partition key. */
+  fallbackService: string;
+  /** Event time for structured lines without one; NaN → reject `missing_timestamp`. */
+  fallbackTimeMs: number;
+  /** Event time for plain-text and logfmt lines without one (CloudWatch event time or arrival). */
+  textTimeMs: number;
+}
+
+/** Detail of the last reject a parser returned (read right after a reject; not retained). */
+let detail = '';
+export function rejectDetail(): string {
+  return detail;
+}
+export function setRejectDetail(d: string): void {
+  detail = d;
+}
+
+/** The time of the line: epoch ms; NaN if a time field exists but is unusable; -1 if none exists. */
+export function findTimeMs(o: Record<string, unknown>, paths: readonly FieldPath[]): number {
+  for (let i = 0; i < paths.length; i++) {
+    const p = paths[i]!;
+    const v = lookup(o, p);
+    // 0 / "0" mean "unknown" in OTel (timeUnixNano) and are never a real log time.
+    if (v === undefined || v === null || v === '' || v === 0 || v === '0') continue;
+    const ms = toEpochMs(v, p.unit);
+    if (Number.isNaN(ms)) detail = `${p.key}: ${String(v).slice(0, 64)}`;
+    return ms;
+  }
+  return -1;
+}
+
+export function findString(o: Record<string, unknown>, paths: readonly FieldPath[]): string | undefined {
+  for (let i = 0; i < paths.length; i++) {
+    const v = lookup(o, paths[i]!);
+    if (typeof v === 'string') {
+      if (v.length > 0) return v;
+    } else if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  }
+  return undefined;
+}
+
+export function findLevel(o: Record<string, unknown>, m: CompiledFieldMapping): LevelName | undefined {
+  const paths = m.level;
+  for (let i = 0; i < paths.length; i++) {
+    const p = paths[i]!;
+    const v = lookup(o, p);
+    if (v === undefined || v === null) continue;
+    const level =
+      p.levelScale === 'otel' && typeof v === 'number'
+        ? levelFromOtelSeverity(v)
+        : levelFromValue(v, m.levelWords);
+    if (level !== undefined) return level;
+  }
+  return undefined;
+}
+
+/** An HTTP status: an integer 100–599, as number or numeric string. */
+export function findStatus(o: Record<string, unknown>, paths: readonly FieldPath[]): number | undefined {
+  for (let i = 0; i < paths.length; i++) {
+    const v = lookup(o, paths[i]!);
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.length === 3 ? Number(v) : Number.NaN;
+    if (n >= 100 && n <= 599 && Number.isInteger(n)) return n;
+  }
+  return undefined;
+}
+
+const DURATION_SUFFIX_MS: Readonly<Record<string, number>> = {
+  ns: 0.000_001,
+  us: 0.001,
+  µs: 0.001,
+  μs: 0.001,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/** "12.5ms", "0.123s", "1.5µs" (Go, GCP) → ms; NaN otherwise. */
+export function parseDurationString(s: string): number {
+  let i = 0;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || c === 46 || (i === 0 && c === 45)) i++;
+    else break;
+  }
+  if (i === 0) return Number.NaN;
+  const n = Number(s.slice(0, i));
+  if (i === s.length) return n;
+  const scale = DURATION_SUFFIX_MS[s.slice(i).trim()];
+  return scale === undefined ? Number.NaN : n * scale;
+}
+
+/** A duration in ms, non-negative and finite. */
+export function findDurationMs(o: Record<string, unknown>, paths: readonly FieldPath[]): number | undefined {
+  for (let i = 0; i < paths.length; i++) {
+    const p = paths[i]!;
+    const v = lookup(o, p);
+    let ms: number;
+    if (typeof v === 'number') ms = v * p.scaleToMs;
+    else if (typeof v === 'string' && v.length > 0) {
+      const n = Number(v);
+      ms = !Number.isNaN(n) ? n * p.scaleToMs : parseDurationString(v);
+    } else continue;
+    if (ms >= 0 && ms < Number.POSITIVE_INFINITY) return ms;
+  }
+  return undefined;
+}
+
+/** A route: the path without query string or fragment (routes become a dimension; keep them few). */
+export function findRoute(o: Record<string, unknown>, paths: readonly FieldPath[]): string | undefined {
+  const v = findString(o, paths);
+  if (v === undefined) return undefined;
+  let end = v.length;
+  const q = v.indexOf('?');
+  if (q >= 0) end = q;
+  const h = v.indexOf('#');
+  if (h >= 0 && h < end) end = h;
+  return end === v.length ? v : v.slice(0, end);
+}
+
+/** Sets the optional fields status, durationMs, route, traceId on `e` when `o` carries them. */
+export function fillOptional(e: LogEvent, o: Record<string, unknown>, m: CompiledFieldMapping): void {
+  const status = findStatus(o, m.status);
+  if (status !== undefined) e.status = status;
+  const durationMs = findDurationMs(o, m.duration);
+  if (durationMs !== undefined) e.durationMs = durationMs;
+  const route = findRoute(o, m.route);
+  if (route !== undefined) e.route = route;
+  const traceId = findString(o, m.traceId);
+  if (traceId !== undefined) e.traceId = traceId;
+}
