@@ -152,7 +152,7 @@ describe('sweepThreshold', () => {
   it('picks the threshold with the best corpus total, sweeping every distinct score', () => {
     // Prepare: the window's row 45 scores 0.6; a far false positive at row 90 scores 0.8.
     const f = file([]);
-    const scores = f.scores.slice() as number[];
+    const scores = Array.from(f.scores);
     scores[45] = 0.6;
     scores[90] = 0.8;
     // Act: ≥0.8 → −1 − 0.11; ≥0.6 → MIDDLE_TP − 0.11; never → −1.
@@ -165,7 +165,7 @@ describe('sweepThreshold', () => {
   it('breaks ties towards the higher threshold', () => {
     // Rows 45 and 46 both in the window: thresholds 0.7 and 0.6 give the same total (row 46 adds nothing).
     const f = file([]);
-    const scores = f.scores.slice() as number[];
+    const scores = Array.from(f.scores);
     scores[45] = 0.7;
     scores[46] = 0.6;
     const r = sweepThreshold([{ ...f, scores }], NabProfiles.standard);
@@ -174,7 +174,7 @@ describe('sweepThreshold', () => {
 
   it('returns the never-detect threshold when silence is best', () => {
     const f = file([]);
-    const scores = f.scores.slice() as number[];
+    const scores = Array.from(f.scores);
     scores[90] = 0.9;
     const r = sweepThreshold([{ ...f, windows: [], scores }], NabProfiles.standard);
     expect(r.threshold).toBe(NEVER_THRESHOLD);

@@ -127,16 +127,21 @@ export class DefaultDetector implements Detector {
   update(timeMs: number, value: number): Readonly<DetectorOutput> {
     const o = this.o;
     const out = this.out;
+    // A missing or non-finite value (NaN from a 0/0 rate) is not evidence: score 0, state untouched.
+    if (!Number.isFinite(value) || !Number.isFinite(timeMs)) {
+      this.out.score = 0;
+      return this.out;
+    }
     if (this.count === 0) this.firstTimeMs = timeMs;
-    const nRecent = this.count < RECENT ? this.count : RECENT;
+    const nRecent = Math.min(this.count, RECENT);
     const predRecent = nRecent > 0 ? median(this.recent, nRecent, this.scratch) : value;
     const dayBucket = Math.floor((((timeMs % DAY_MS) + DAY_MS) % DAY_MS) / (DAY_MS / DAY_BUCKETS));
     const weekBucket = Math.floor((((timeMs % WEEK_MS) + WEEK_MS) % WEEK_MS) / (WEEK_MS / WEEK_BUCKETS));
     const spanMs = timeMs - this.firstTimeMs;
     const dailyDev = this.daily[dayBucket]!;
     const weeklyDev = this.weekly[weekBucket]!;
-    const dailyReady = spanMs >= DAY_MS && dailyDev === dailyDev;
-    const weeklyReady = spanMs >= WEEK_MS && weeklyDev === weeklyDev;
+    const dailyReady = spanMs >= DAY_MS && !Number.isNaN(dailyDev);
+    const weeklyReady = spanMs >= WEEK_MS && !Number.isNaN(weeklyDev);
     const predDaily = dailyReady ? dailyDev + this.level : predRecent;
     const predWeekly = weeklyReady ? weeklyDev + this.weekOffset : predDaily;
 
@@ -149,13 +154,13 @@ export class DefaultDetector implements Detector {
     // Scale floor: a noiseless series would otherwise alarm on float rounding (profiles are float32).
     const floor = 1e-6 * Math.abs(pred) + 1e-12;
     const mae = this.modelErr[best]!;
-    const scale = mae > floor ? mae : floor;
+    const scale = Math.max(mae, floor);
     const z = Math.abs(value - pred) / scale;
     this.sustained += o.sustainedAlpha * (z - this.sustained);
 
     const s0 = this.surprise(0, z, o.pointTailStart);
     const s1 = this.surprise(1, this.sustained, o.sustainedTailStart);
-    const s = s0 > s1 ? s0 : s1;
+    const s = Math.max(s0, s1);
     out.score = this.count < o.warmupPoints ? 0 : s / (s + o.halfScoreSurprise);
     out.expected = pred;
     out.expectedLow = pred - 3 * scale;
@@ -171,14 +176,14 @@ export class DefaultDetector implements Detector {
     let eD = Math.abs(value - predDaily);
     let eW = Math.abs(value - predWeekly);
     if (this.count > o.warmupPoints) {
-      eR = eR < cap ? eR : cap;
-      eD = eD < cap ? eD : cap;
-      eW = eW < cap ? eW : cap;
+      eR = Math.min(eR, cap);
+      eD = Math.min(eD, cap);
+      eW = Math.min(eW, cap);
     }
     if (this.count === 0) {
       this.modelErr.fill(0);
     } else {
-      const a = o.errorAlpha > 1 / (this.count + 1) ? o.errorAlpha : 1 / (this.count + 1);
+      const a = Math.max(o.errorAlpha, 1 / (this.count + 1));
       this.modelErr[0]! += a * (eR - this.modelErr[0]!);
       this.modelErr[1]! += a * (eD - this.modelErr[1]!);
       this.modelErr[2]! += a * (eW - this.modelErr[2]!);
@@ -188,9 +193,10 @@ export class DefaultDetector implements Detector {
     // few points while the profile keeps the shape. Offsets learn only once the profile is in use.
     if (dailyReady) this.level += o.levelAlpha * (value - dailyDev - this.level);
     if (weeklyReady) this.weekOffset += o.levelAlpha * (value - weeklyDev - this.weekOffset);
-    this.daily[dayBucket] = dailyDev === dailyDev ? dailyDev + o.seasonalAlpha * (value - dailyDev) : value;
-    this.weekly[weekBucket] =
-      weeklyDev === weeklyDev ? weeklyDev + o.seasonalAlpha * (value - weeklyDev) : value;
+    this.daily[dayBucket] = !Number.isNaN(dailyDev) ? dailyDev + o.seasonalAlpha * (value - dailyDev) : value;
+    this.weekly[weekBucket] = !Number.isNaN(weeklyDev)
+      ? weeklyDev + o.seasonalAlpha * (value - weeklyDev)
+      : value;
     this.recent[this.recentHead] = value;
     this.recentHead = (this.recentHead + 1) % RECENT;
     this.count++;

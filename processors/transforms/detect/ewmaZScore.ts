@@ -37,15 +37,22 @@ export class EwmaZScoreDetector implements Detector {
     this.warmupPoints = options.warmupPoints;
   }
 
-  update(_timeMs: number, value: number): Readonly<DetectorOutput> {
+  update(timeMs: number, value: number): Readonly<DetectorOutput> {
+    // A missing or non-finite value (NaN from a 0/0 rate) is not evidence: score 0, state untouched.
+    if (!Number.isFinite(value) || !Number.isFinite(timeMs)) {
+      this.out.score = 0;
+      return this.out;
+    }
     const out = this.out;
     const sd = Math.sqrt(this.variance);
     out.expected = this.count > 0 ? this.mean : value;
     out.expectedLow = out.expected - 3 * sd;
     out.expectedHigh = out.expected + 3 * sd;
     if (this.count < this.warmupPoints) out.score = 0;
-    else if (sd === 0) out.score = value === this.mean ? 0 : 1;
-    else out.score = 1 - twoSidedTail((value - this.mean) / sd);
+    // Rounding: a spread below 1e-9 of the magnitude means "constant" (a flat series never scores).
+    else if (sd <= 1e-9 * Math.abs(this.mean)) {
+      out.score = Math.abs(value - this.mean) <= 1e-9 * Math.abs(this.mean) ? 0 : 1;
+    } else out.score = 1 - twoSidedTail((value - this.mean) / sd);
     if (this.count === 0) {
       this.mean = value;
     } else {

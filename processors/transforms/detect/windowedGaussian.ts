@@ -34,7 +34,12 @@ export class WindowedGaussianDetector implements Detector {
     this.ring = new Float64Array(options.windowPoints);
   }
 
-  update(_timeMs: number, value: number): Readonly<DetectorOutput> {
+  update(timeMs: number, value: number): Readonly<DetectorOutput> {
+    // A missing or non-finite value (NaN from a 0/0 rate) is not evidence: score 0, state untouched.
+    if (!Number.isFinite(value) || !Number.isFinite(timeMs)) {
+      this.out.score = 0;
+      return this.out;
+    }
     const n = Math.min(this.count, this.ring.length);
     // Two-pass mean/variance over the window: exact and order-independent, so a restored detector
     // reproduces scores bit for bit (running sums would drift with the history of additions).
@@ -52,7 +57,9 @@ export class WindowedGaussianDetector implements Detector {
     out.expectedLow = mean - 3 * sd;
     out.expectedHigh = mean + 3 * sd;
     if (n < 10) out.score = 0;
-    else if (sd === 0) out.score = value === mean ? 0 : 1;
+    // Rounding makes the mean of n equal values differ from them in the last bits: treat a spread below
+    // 1e-9 of the magnitude as "constant" so a flat series never scores.
+    else if (sd <= 1e-9 * Math.abs(mean)) out.score = Math.abs(value - mean) <= 1e-9 * Math.abs(mean) ? 0 : 1;
     else out.score = 1 - twoSidedTail((value - mean) / sd);
     this.ring[this.head] = value;
     this.head = (this.head + 1) % this.ring.length;
