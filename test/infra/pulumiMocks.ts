@@ -113,14 +113,29 @@ export async function installMocks(): Promise<CapturedResource[]> {
   return captured;
 }
 
-/** Resolves once every resource registration started so far (and those they trigger) has completed. */
-export async function settle(): Promise<void> {
+/**
+ * Resolves once every resource registration started so far (and those they trigger) has completed;
+ * rejects after `timeoutMs` (a registration whose inputs failed never completes — see the errors above).
+ */
+export async function settle(timeoutMs = 60_000): Promise<void> {
   // `waitForRPCs` is what `pulumi.runtime.disconnect()` awaits before disconnecting; call it without
   // disconnecting so more resources can still be created afterwards.
   const runtime = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
   if (runtime.waitForRPCs === undefined)
     throw new Error('@pulumi/pulumi no longer exposes runtime.waitForRPCs');
-  await runtime.waitForRPCs();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`resource registrations did not settle in ${timeoutMs} ms: see the errors above`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([runtime.waitForRPCs(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The value of an Output, for asserting on stack exports. */
