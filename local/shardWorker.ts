@@ -436,14 +436,21 @@ export class ShardWorker {
       const finishedMs = ctx.now();
       const last = records[records.length - 1] as BufferedRecord;
       this.#iteratorAgeMs = Math.max(0, finishedMs - last.arrivalMs);
-      const report = (outcome: BatchReport['outcome']): void =>
-        ctx.onBatch?.({
-          shardId: this.shardId,
-          records: records.length,
-          outcome,
-          durationMs: finishedMs - startedMs,
-          iteratorAgeMs: this.#iteratorAgeMs,
-        });
+      const report = (outcome: BatchReport['outcome']): void => {
+        if (ctx.onBatch === undefined) return;
+        try {
+          ctx.onBatch({
+            shardId: this.shardId,
+            records: records.length,
+            outcome,
+            durationMs: finishedMs - startedMs,
+            iteratorAgeMs: this.#iteratorAgeMs,
+          });
+        } catch (err) {
+          // Telemetry must never change delivery.
+          ctx.logger.warn('event-source runner: onBatch threw', { error: (err as Error).message });
+        }
+      };
 
       if (verdict?.kind === 'success') {
         this.#acknowledge(last.sequenceNumber, records.length);

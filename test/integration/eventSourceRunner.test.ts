@@ -9,6 +9,7 @@ import { DescribeStreamSummaryCommand, type KinesisClient, SplitShardCommand } f
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckpointDocument } from '../../local/checkpointStore.ts';
 import {
+  type BatchReport,
   type EventSourceRunner,
   type EventSourceRunnerOptions,
   startEventSourceRunner,
@@ -203,7 +204,10 @@ describe('ordering and batching', () => {
     const streamName = await createStream(kinesis, 1);
     await putAll(client, streamName, records(25));
     const { handler, invocations } = recordingHandler();
-    const runner = await startEventSourceRunner(testOptions({ streamName, handler, batchSize: 10 }));
+    const reports: BatchReport[] = [];
+    const runner = await startEventSourceRunner(
+      testOptions({ streamName, handler, batchSize: 10, onBatch: (r) => reports.push(r) }),
+    );
 
     // Act
     await within(runner.drain(), 30_000, 'drain');
@@ -211,6 +215,15 @@ describe('ordering and batching', () => {
 
     // Assess
     expect(invocations.map((i) => i.sequenceNumbers.length)).toEqual([10, 10, 5]);
+    expect(reports.map((r) => [r.shardId, r.records, r.outcome])).toEqual([
+      ['shardId-000000000000', 10, 'success'],
+      ['shardId-000000000000', 10, 'success'],
+      ['shardId-000000000000', 5, 'success'],
+    ]);
+    for (const r of reports) expect(r.iteratorAgeMs).toBeGreaterThanOrEqual(0);
+    const shard = runner.stats().shards['shardId-000000000000'];
+    expect(shard?.lagMs).toBe(0);
+    expect(shard?.state).toBe('running');
   });
 
   it('keeps every invocation payload under 6 MB, as Lambda does', async () => {
@@ -239,7 +252,7 @@ describe('ordering and batching', () => {
     const streamName = await createStream(kinesis, 1);
     const { handler, invocations } = recordingHandler();
     const runner = await startEventSourceRunner(
-      testOptions({ streamName, handler, batchSize: 100, maximumBatchingWindowMs: 1_500 }),
+      testOptions({ streamName, handler, batchSize: 100, maximumBatchingWindowMs: 3_000 }),
     );
 
     // Act: three records put one by one, well inside the window.

@@ -106,8 +106,11 @@ describe('SIGKILL', () => {
       );
       child.stdin?.write('go\n');
       await waitForText(logFile, 'hung');
+      // Checkpoints are written asynchronously: wait until some progress is on disk, so the crash
+      // point has both acknowledged and unacknowledged records.
+      await waitForText(checkpointFile, '"sequenceNumber"');
       // Let the other shard reach its hang too (or not): either way is a valid crash point.
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 100));
 
       // Act: kill -9, then reopen the same directory and checkpoint file in this process.
       clientA.destroy();
