@@ -13,11 +13,14 @@
  *   trimmed to the occupied key range, 4 bytes per bin, for the thousands of open windows stage two
  *   holds.
  * Values must be ≥ 0 (latencies, sizes); values below the smallest indexable value count as zero.
+ * The store holds at most MAX_SKETCH_BINS keys: at α = 1 % that spans 35 decades, at the smallest
+ * accuracy the config allows (0.5 %) 17 decades; beyond, the lowest bins collapse (low quantiles
+ * lose their guarantee, high quantiles keep it).
  */
 import { WindowError } from './errors.ts';
 
 /** Bins beyond this are collapsed into the lowest bin (like the library's `LogCollapsingLowest…`). */
-export const MAX_SKETCH_BINS = 2048;
+export const MAX_SKETCH_BINS = 4096;
 const INITIAL_BINS = 32;
 const FORMAT_VERSION = 1;
 

@@ -370,9 +370,9 @@ export function parseWindowConfig(json: unknown): ConfigOutcome<WindowConfig> {
   if (input.relativeAccuracy !== undefined) {
     const a = input.relativeAccuracy;
     // Stored as parts per million in the sketch encoding, so both stages build the same mapping.
-    if (typeof a !== 'number' || !(a >= 0.0001 && a <= 0.1) || Math.round(a * 1e6) / 1e6 !== a) {
+    if (typeof a !== 'number' || !(a >= 0.005 && a <= 0.1) || Math.round(a * 1e6) / 1e6 !== a) {
       problems.push(
-        `relativeAccuracy: must be from 0.0001 to 0.1 in steps of 1e-6 (got ${JSON.stringify(a)})`,
+        `relativeAccuracy: must be from 0.005 to 0.1 in steps of 1e-6 (got ${JSON.stringify(a)})`,
       );
     } else relativeAccuracy = a;
   }
