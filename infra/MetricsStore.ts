@@ -61,8 +61,9 @@ export class MetricsStore extends pulumi.ComponentResource {
               s3Configuration: {
                 bucketName: args.rejectedData.bucketName,
                 objectKeyPrefix: `${args.rejectedData.objectKeyPrefix}${tableName}/`,
-                encryptionOption: 'SSE_KMS',
-                kmsKeyId: args.kmsKeyArn,
+                // Timestream writes these reports itself; SSE-S3 keeps them encrypted at rest without
+                // granting the Timestream service use of the stack key.
+                encryptionOption: 'SSE_S3',
               },
             },
           },
