@@ -73,6 +73,8 @@ export interface DuckDbStoreOptions {
 }
 
 type ColumnType = 'TIMESTAMP' | 'VARCHAR' | 'DOUBLE' | 'BIGINT';
+/** Catalog alias the DuckDB file is attached under. */
+const STORE_CATALOG = 'tidewatch_store';
 const RESERVED = new Set(['time', 'measure_name', 'version']);
 
 const INSERTED = Object.freeze({ kind: 'inserted' as const });
@@ -157,8 +159,20 @@ export class DuckDbStore implements TimeSeriesSink {
    */
   static async open(options: DuckDbStoreOptions): Promise<DuckDbStore> {
     let instance: DuckDBInstance;
+    let writer: DuckDBConnection;
+    let reader: DuckDBConnection;
     try {
-      instance = await DuckDBInstance.create(options.path);
+      // The file is ATTACHed under a fixed catalog alias: opening it directly would name the catalog
+      // after the file stem, and a file called `tidewatch.duckdb` would make `"tidewatch"."windows"`
+      // ambiguous between catalog and schema.
+      instance = await DuckDBInstance.create(':memory:');
+      writer = await instance.connect();
+      reader = await instance.connect();
+      if (options.path !== ':memory:') {
+        await writer.run(`ATTACH '${options.path.replace(/'/g, "''")}' AS ${STORE_CATALOG}`);
+        await writer.run(`USE ${STORE_CATALOG}`);
+        await reader.run(`USE ${STORE_CATALOG}`);
+      }
     } catch (err) {
       const msg = (err as Error).message ?? String(err);
       const hint = /lock/i.test(msg)
@@ -166,8 +180,6 @@ export class DuckDbStore implements TimeSeriesSink {
         : '';
       throw new DuckDbStoreError(`cannot open DuckDB file '${options.path}': ${msg}.${hint}`, { cause: err });
     }
-    const writer = await instance.connect();
-    const reader = await instance.connect();
     const store = new DuckDbStore(
       options.path,
       options.database ?? Names.timestreamDatabase,
@@ -201,7 +213,7 @@ export class DuckDbStore implements TimeSeriesSink {
 
   private async loadColumns(database: string, table: string): Promise<Map<string, ColumnType> | undefined> {
     const reader = await this.writer.runAndReadAll(
-      'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
+      'SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = current_database() AND table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
       [database, table],
     );
     const rows = reader.getRowObjectsJS();
