@@ -12,7 +12,13 @@ export interface AlertsArgs {
   httpsEndpoints: readonly string[];
 }
 
-/** Logical name of a subscription, stable when the config list is reordered. */
+/**
+ * Logical name of a subscription, stable when the config list is reordered (a hash of the endpoint,
+ * so reordering `alertEmails` does not replace and re-confirm every subscription).
+ *
+ * @example
+ * subscriptionName('alerts', 'email', 'oncall@example.com'); // 'alerts-email-<10 hex digits>'
+ */
 export function subscriptionName(base: string, protocol: string, endpoint: string): string {
   return `${base}-${protocol}-${createHash('sha256').update(endpoint).digest('hex').slice(0, 10)}`;
 }

@@ -30,7 +30,13 @@ export interface ArchiveArgs {
   region: pulumi.Input<string>;
 }
 
-/** The S3 key prefix (time-partitioned) each delivery stream writes under. */
+/**
+ * The S3 key prefix (hourly, UTC) a delivery stream writes under, and where Firehose puts what it
+ * could not deliver.
+ *
+ * @example
+ * deliveryPrefixes('tidewatch-archive', 'logs/').prefix; // 'logs/!{timestamp:yyyy/MM/dd/HH}/'
+ */
 export function deliveryPrefixes(
   streamName: string,
   prefix: string,
