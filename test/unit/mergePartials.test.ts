@@ -82,4 +82,105 @@ describe('WindowMerger', () => {
     expect(restored.value.add(parts, T0).duplicates).toBe(1);
     expect(restored.value.flush(T0).closed[0]!.measures).toEqual(merger.flush(T0).closed[0]!.measures);
   });
+
+  it('skips a partial overlapping a merged range without being contained in it (a conflict), never double counting', () => {
+    // Prepare: ingest emitted the half [1, 5] first, then (contract broken) the whole [1, 9]
+    const config = defaultWindowConfig({ allowedLatenessMs: 1_000 });
+    const merger = new WindowMerger(config);
+    merger.add(stageOne([ev(1_000)], 'shard-a', '1', '5'), T0);
+    // Act
+    const stats = merger.add(stageOne([ev(1_000), ev(2_000)], 'shard-a', '1', '9'), T0);
+    // Assess
+    expect(stats).toMatchObject({ merged: 0, conflicts: 1, conflictEvents: 2 });
+    expect(merger.flush(T0).closed[0]!.measures.count).toBe(1);
+  });
+
+  it('counts partials for evicted windows as late, or as duplicates when behind the sequence frontier', () => {
+    // Prepare: window [T0, T0+10s) closes and is evicted once the watermark passes T0+10s+retention
+    const config = defaultWindowConfig({ allowedLatenessMs: 1_000, closedRetentionMs: 0 });
+    const merger = new WindowMerger(config);
+    const first = stageOne([ev(1_000)], 'shard-a', '10', '10');
+    merger.merge(first, T0);
+    const out = merger.merge(stageOne([ev(30_000)], 'shard-a', '20', '20'), T0 + 1);
+    expect(out.closed).toHaveLength(1);
+    expect(out.evicted).toBe(1);
+    // Act
+    const again = merger.add(first, T0 + 2);
+    const tooLate = merger.add(stageOne([ev(2_000)], 'shard-b', '5', '5'), T0 + 3);
+    // Assess
+    expect(again).toMatchObject({ duplicates: 1, late: 0 });
+    expect(tooLate).toMatchObject({ merged: 0, late: 1, lateEvents: 1 });
+  });
+
+  it('stops waiting for an idle source after idleSourceTimeoutMs', () => {
+    // Prepare: shard-b reports once with an old watermark, then only shard-a keeps reporting
+    const config = defaultWindowConfig({ allowedLatenessMs: 1_000, idleSourceTimeoutMs: 5_000 });
+    const merger = new WindowMerger(config);
+    merger.merge(stageOne([ev(1_000)], 'shard-b', '1', '1'), T0);
+    const held = merger.merge(stageOne([ev(2_000), ev(25_000)], 'shard-a', '1', '1'), T0 + 1_000);
+    expect(held.closed).toEqual([]);
+    // Act
+    const later = merger.merge(stageOne([ev(26_000)], 'shard-a', '2', '2'), T0 + 6_000);
+    // Assess
+    expect(later.closed.map((w) => [w.timeMs, w.measures.count])).toEqual([[T0, 2]]);
+  });
+
+  it('closes everything once every source has been idle for idleSourceTimeoutMs', () => {
+    const config = defaultWindowConfig({ allowedLatenessMs: 30_000, idleSourceTimeoutMs: 5_000 });
+    const merger = new WindowMerger(config);
+    // stage one's watermark (lateness 1 s) stays at T0 + 4 s: the window cannot close by watermark
+    merger.merge(stageOne([ev(1_000), ev(5_000)], 'shard-a', '1', '1'), T0 + 12_000);
+    expect(merger.close(T0 + 16_000).closed).toEqual([]);
+    expect(merger.close(T0 + 17_000).closed.map((w) => w.timeMs)).toEqual([T0]);
+  });
+
+  it('emits rule measures and latency quantiles', () => {
+    const config = defaultWindowConfig({
+      rules: [
+        { name: 'declines', kind: 'count', where: [{ field: 'message', matches: 'declined' }] },
+        { name: 'amount', kind: 'sum', field: 'attributes.amount' },
+        { name: 'size', kind: 'sketch', field: 'attributes.size' },
+      ],
+    });
+    const r = aggregateBatch(
+      [
+        {
+          ...ev(1_000, { durationMs: 100 }),
+          message: 'payment declined',
+          attributes: { amount: 5, size: 10 },
+        },
+        { ...ev(2_000, { durationMs: 300 }), attributes: { amount: 2.5 } },
+      ],
+      { sourceShard: 's', firstSequenceNumber: '1', lastSequenceNumber: '1', nowMs: T0 + 5_000, config },
+    );
+    const merger = new WindowMerger(config);
+    merger.add(r.partials, T0);
+    const m = merger.flush(T0).closed[0]!.measures;
+    expect(m).toMatchObject({
+      declines: 1,
+      amount: 7.5,
+      size_count: 1,
+      latency_count: 2,
+      latency_sum_ms: 400,
+    });
+    expect(Math.abs(m.size_p50! - 10)).toBeLessThanOrEqual(0.1);
+    // rank ⌊0.99 · (2 − 1)⌋ = 0: the sketch's (and the library's) lower-rank rule
+    expect(Math.abs(m.latency_p99_ms! - 100)).toBeLessThanOrEqual(1);
+    expect(m.event_rate_per_s).toBe(0.2);
+    expect(m.error_rate).toBe(0);
+  });
+
+  it('refuses a state it cannot restore instead of throwing', () => {
+    const config = defaultWindowConfig();
+    expect(WindowMerger.fromState(config, { v: 2 })).toMatchObject({ kind: 'invalid' });
+    expect(WindowMerger.fromState(config, 'x')).toMatchObject({ kind: 'invalid' });
+    const bad = {
+      v: 1,
+      watermarkMs: null,
+      horizonMs: null,
+      sources: [],
+      series: [{ dims: { service: 's' }, horizonEndMs: null, frontier: [['a', 'nope']], windows: [] }],
+    };
+    expect(WindowMerger.fromState(config, bad)).toMatchObject({ kind: 'invalid' });
+  });
 });

@@ -31,8 +31,9 @@ const eventArb = fc.record({
 });
 
 type Ev = { e: LogEvent; bytes: number };
+type RawEvent = typeof eventArb extends fc.Arbitrary<infer T> ? T : never;
 
-function toEvents(raw: fc.RecordValue<typeof eventArb>[]): Ev[] {
+function toEvents(raw: RawEvent[]): Ev[] {
   return raw.map((r) => {
     const e: LogEvent = {
       timeMs: T0 + r.dt,

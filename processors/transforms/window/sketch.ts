@@ -73,7 +73,7 @@ export class QuantileSketch {
 
   /** Bucket key of a positive value. */
   key(value: number): number {
-    return Math.ceil(Math.log2(value) * this.multiplier);
+    return Math.ceil(Math.log2(value) * this.multiplier) + 0; // + 0: no −0 key, as the library
   }
 
   /** Representative value of a bucket key (relative error ≤ α for every value in the bucket). */
