@@ -15,7 +15,7 @@ import type { DetectorOutput } from './detector.ts';
  * Score threshold used when the configuration does not set one: the threshold the NAB backtest selects for
  * the default detector (standard profile), rounded — see docs/detection.md.
  */
-export const DEFAULT_SCORE_THRESHOLD = 0.45;
+export const DEFAULT_SCORE_THRESHOLD = 0.7;
 
 /** One alert rule (all fields resolved). */
 export interface AlertRule {

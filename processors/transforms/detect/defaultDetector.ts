@@ -18,6 +18,13 @@ const RECENT = 32;
 const MODELS = 3;
 /** Score channels: 0 = point residual, 1 = short average of residuals (sustained deviation). */
 const CHANNELS = 2;
+/**
+ * The sustained channel is the median |z| of the last 5 points: a single spike does not move it (the point
+ * channel covers spikes), three deviating points out of five do — a level shift, a missing peak.
+ */
+const SUSTAINED = 5;
+/** Residuals beyond this many scales grow only logarithmically (see `update`). */
+const Z_SOFT = 10;
 
 /** Tunables of the default detector. One set for every series: no per-series tuning. */
 export interface DefaultDetectorOptions {
@@ -39,6 +46,11 @@ export interface DefaultDetectorOptions {
   readonly halfScoreSurprise: number;
   /** Points before any score is emitted. */
   readonly warmupPoints: number;
+  /** Robust filtering: values are clipped to forecast ± huberK scales before the models learn from them. */
+  readonly huberK: number;
+  readonly alarmScore: number;
+  readonly suppressPoints: number;
+  readonly escalation: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: DefaultDetectorOptions = {
@@ -49,9 +61,13 @@ export const DEFAULT_DETECTOR_OPTIONS: DefaultDetectorOptions = {
   pointTailStart: 2,
   sustainedTailStart: 1.5,
   tailRateAlpha: 0.005,
-  tailExcessAlpha: 0.05,
-  halfScoreSurprise: 10,
+  tailExcessAlpha: 0.02,
+  halfScoreSurprise: 6,
   warmupPoints: 30,
+  huberK: 3,
+  alarmScore: 0.5,
+  suppressPoints: 10,
+  escalation: 0.1,
 };
 
 /** Median of the first `n` items of `src`, using `scratch` (length ≥ n) for sorting. */
@@ -88,7 +104,12 @@ export class DefaultDetector implements Detector {
   private level = 0;
   private weekOffset = 0;
   private sustained = 0;
+  private lastAlarm = Number.NEGATIVE_INFINITY;
+  private alarmPeak = 0;
   private recent = new Float64Array(RECENT);
+  private recentZ = new Float64Array(SUSTAINED);
+  /** Current bucket visits: [dayBucket, sum, n, weekBucket, sum, n, unused, |err| sum, n]. */
+  private acc = new Float64Array(9).fill(-1);
   private modelErr = new Float64Array(MODELS);
   /** Per channel: exceedance rate and mean excess of the tail model. */
   private tailRate = new Float64Array(CHANNELS);
@@ -96,31 +117,64 @@ export class DefaultDetector implements Detector {
   /** Seasonal profiles (deviation from the level); NaN = bucket not seen yet. */
   private daily = new Float32Array(DAY_BUCKETS).fill(Number.NaN);
   private weekly = new Float32Array(WEEK_BUCKETS).fill(Number.NaN);
+  /** Mean absolute forecast error per time-of-day bucket; NaN = not seen yet. */
+  private dailyErr = new Float32Array(DAY_BUCKETS).fill(Number.NaN);
 
   constructor(options: DefaultDetectorOptions = DEFAULT_DETECTOR_OPTIONS) {
     this.o = options;
     // Prior tail: Laplace residuals (p(|z| > u) = e^{−u}, excess mean 1), worth ~1/α points of evidence.
     this.tailRate[0] = Math.exp(-options.pointTailStart);
     this.tailRate[1] = Math.exp(-options.sustainedTailStart);
-    this.tailExcess[0] = 0.35;
-    this.tailExcess[1] = 0.3;
+    this.tailExcess[0] = 1;
+    this.tailExcess[1] = 0.5;
   }
 
   /** −ln p of `z` under channel `c`'s tail model (0 below the tail start). */
   private surprise(c: number, z: number, start: number): number {
     if (!(z > start)) return 0;
-    return -Math.log(this.tailRate[c]!) + Math.log(z / start) / this.tailExcess[c]!;
+    return -Math.log(this.tailRate[c]!) + (z - start) / this.tailExcess[c]!;
   }
 
-  /** Learns channel `c`'s tail from `z` (capped so one incident cannot swamp it). */
+  /** Learns channel `c`'s tail (exceedance rate per point, mean excess per exceedance) from `z`. */
   private learnTail(c: number, z: number, start: number): void {
     const o = this.o;
     const exceed = z > start ? 1 : 0;
     this.tailRate[c]! += o.tailRateAlpha * (exceed - this.tailRate[c]!);
-    if (exceed === 1) {
-      const beta = this.tailExcess[c]!;
-      const excess = Math.min(Math.log(z / start), 5 * beta);
-      this.tailExcess[c] = beta + o.tailExcessAlpha * (excess - beta);
+    if (exceed === 1) this.tailExcess[c]! += o.tailExcessAlpha * (z - start - this.tailExcess[c]!);
+  }
+
+  /** Folds the finished bucket visits (daily, weekly, daily error) into their profiles. */
+  private fold(dayBucket: number, weekBucket: number): void {
+    const acc = this.acc;
+    const a = this.o.seasonalAlpha;
+    if (acc[0] !== dayBucket) {
+      if (acc[2]! > 0) {
+        const b = acc[0]!;
+        const mean = acc[1]! / acc[2]!;
+        const prev = this.daily[b]!;
+        this.daily[b] = Number.isNaN(prev) ? mean : prev + a * (mean - prev);
+        if (acc[8]! > 0) {
+          const errMean = acc[7]! / acc[8]!;
+          const prevErr = this.dailyErr[b]!;
+          this.dailyErr[b] = Number.isNaN(prevErr) ? errMean : prevErr + a * (errMean - prevErr);
+        }
+      }
+      acc[0] = dayBucket;
+      acc[1] = 0;
+      acc[2] = 0;
+      acc[7] = 0;
+      acc[8] = 0;
+    }
+    if (acc[3] !== weekBucket) {
+      if (acc[5]! > 0) {
+        const b = acc[3]!;
+        const mean = acc[4]! / acc[5]!;
+        const prev = this.weekly[b]!;
+        this.weekly[b] = Number.isNaN(prev) ? mean : prev + a * (mean - prev);
+      }
+      acc[3] = weekBucket;
+      acc[4] = 0;
+      acc[5] = 0;
     }
   }
 
@@ -138,6 +192,7 @@ export class DefaultDetector implements Detector {
     const dayBucket = Math.floor((((timeMs % DAY_MS) + DAY_MS) % DAY_MS) / (DAY_MS / DAY_BUCKETS));
     const weekBucket = Math.floor((((timeMs % WEEK_MS) + WEEK_MS) % WEEK_MS) / (WEEK_MS / WEEK_BUCKETS));
     const spanMs = timeMs - this.firstTimeMs;
+    this.fold(dayBucket, weekBucket);
     const dailyDev = this.daily[dayBucket]!;
     const weeklyDev = this.weekly[weekBucket]!;
     const dailyReady = spanMs >= DAY_MS && !Number.isNaN(dailyDev);
@@ -153,15 +208,36 @@ export class DefaultDetector implements Detector {
     const pred = best === 0 ? predRecent : best === 1 ? predDaily : predWeekly;
     // Scale floor: a noiseless series would otherwise alarm on float rounding (profiles are float32).
     const floor = 1e-6 * Math.abs(pred) + 1e-12;
-    const mae = this.modelErr[best]!;
+    // Residual scale: the winning model's recent mean absolute error, but never below what this time of
+    // day usually shows (heteroscedastic series: a busy hour is noisier than a quiet one).
+    const bucketErr = this.dailyErr[dayBucket]!;
+    const mae = dailyReady && bucketErr > this.modelErr[best]! ? bucketErr : this.modelErr[best]!;
     const scale = Math.max(mae, floor);
-    const z = Math.abs(value - pred) / scale;
-    this.sustained += o.sustainedAlpha * (z - this.sustained);
+    // Residual in scale units, compressed logarithmically beyond Z_SOFT: a series that is flat between
+    // spikes has a tiny scale, and its spikes would otherwise be 1e12 scales away and swamp the ranking.
+    const zRaw = Math.abs(value - pred) / scale;
+    const z = zRaw > Z_SOFT ? Z_SOFT * (1 + Math.log(zRaw / Z_SOFT)) : zRaw;
+    this.recentZ[this.count % SUSTAINED] = z;
+    const nz = Math.min(this.count + 1, SUSTAINED);
+    this.sustained = median(this.recentZ, nz, this.scratch);
 
     const s0 = this.surprise(0, z, o.pointTailStart);
     const s1 = this.surprise(1, this.sustained, o.sustainedTailStart);
     const s = Math.max(s0, s1);
-    out.score = this.count < o.warmupPoints ? 0 : s / (s + o.halfScoreSurprise);
+    let score = this.count < o.warmupPoints ? 0 : s / (s + o.halfScoreSurprise);
+    // One alarm per incident: for `suppressPoints` points after a score reached the alarm level, scores are
+    // halved, so the incident's following points stay below the alarm level unless they are far worse.
+    // An escalation (a score above the one that raised the alarm) is never damped and restarts the period.
+    if (
+      score >= o.alarmScore &&
+      (this.count - this.lastAlarm > o.suppressPoints || score > this.alarmPeak + o.escalation)
+    ) {
+      this.lastAlarm = this.count;
+      this.alarmPeak = score;
+    } else if (this.count - this.lastAlarm <= o.suppressPoints) {
+      score *= 0.5;
+    }
+    out.score = score;
     out.expected = pred;
     out.expectedLow = pred - 3 * scale;
     out.expectedHigh = pred + 3 * scale;
@@ -188,15 +264,25 @@ export class DefaultDetector implements Detector {
       this.modelErr[1]! += a * (eD - this.modelErr[1]!);
       this.modelErr[2]! += a * (eW - this.modelErr[2]!);
     }
-    // Seasonal profiles hold the raw value per bucket (running mean over the first visits, then an EWMA);
-    // the model adds a fast offset (EWMA of value − profile) so a level shift moves the forecast within a
-    // few points while the profile keeps the shape. Offsets learn only once the profile is in use.
-    if (dailyReady) this.level += o.levelAlpha * (value - dailyDev - this.level);
-    if (weeklyReady) this.weekOffset += o.levelAlpha * (value - weeklyDev - this.weekOffset);
-    this.daily[dayBucket] = !Number.isNaN(dailyDev) ? dailyDev + o.seasonalAlpha * (value - dailyDev) : value;
-    this.weekly[weekBucket] = !Number.isNaN(weeklyDev)
-      ? weeklyDev + o.seasonalAlpha * (value - weeklyDev)
-      : value;
+    // Robust filtering (Gelper, Fried & Croux 2010, robust Holt–Winters): the value is first pulled to
+    // within k scales of the forecast, so an incident moves the level and the profiles only a little while
+    // a lasting level shift is still followed (the median model takes over meanwhile).
+    const k = o.huberK * scale;
+    const d = value - pred;
+    const cleaned = this.count < o.warmupPoints ? value : d > k ? pred + k : d < -k ? pred - k : value;
+    if (dailyReady) this.level += o.levelAlpha * (cleaned - dailyDev - this.level);
+    if (weeklyReady) this.weekOffset += o.levelAlpha * (cleaned - weeklyDev - this.weekOffset);
+    // Seasonal profiles learn once per visit of a bucket, from the mean of that visit, so a forecast only
+    // ever uses previous periods (with 10 s points a 5 min bucket gets 30 points per visit).
+    const acc = this.acc;
+    acc[1]! += cleaned;
+    acc[2]! += 1;
+    acc[4]! += cleaned;
+    acc[5]! += 1;
+    if (dailyReady) {
+      acc[7]! += Math.min(Math.abs(d), cap);
+      acc[8]! += 1;
+    }
     this.recent[this.recentHead] = value;
     this.recentHead = (this.recentHead + 1) % RECENT;
     this.count++;
@@ -216,18 +302,27 @@ export class DefaultDetector implements Detector {
     w.f64(o.tailExcessAlpha);
     w.f64(o.halfScoreSurprise);
     w.f64(o.warmupPoints);
+    w.f64(o.huberK);
+    w.f64(o.alarmScore);
+    w.f64(o.suppressPoints);
+    w.f64(o.escalation);
     w.f64(this.count);
     w.f64(this.firstTimeMs);
     w.f64(this.recentHead);
     w.f64(this.level);
     w.f64(this.weekOffset);
     w.f64(this.sustained);
+    w.f64(this.lastAlarm);
+    w.f64(this.alarmPeak);
     w.f64s(this.recent);
+    w.f64s(this.recentZ);
+    w.f64s(this.acc);
     w.f64s(this.modelErr);
     w.f64s(this.tailRate);
     w.f64s(this.tailExcess);
     w.f32s(this.daily);
     w.f32s(this.weekly);
+    w.f32s(this.dailyErr);
     return w.finish();
   }
 
@@ -250,6 +345,10 @@ export class DefaultDetector implements Detector {
       tailExcessAlpha: r.f64(),
       halfScoreSurprise: r.f64(),
       warmupPoints: r.f64(),
+      huberK: r.f64(),
+      alarmScore: r.f64(),
+      suppressPoints: r.f64(),
+      escalation: r.f64(),
     });
     d.count = r.f64();
     d.firstTimeMs = r.f64();
@@ -257,12 +356,17 @@ export class DefaultDetector implements Detector {
     d.level = r.f64();
     d.weekOffset = r.f64();
     d.sustained = r.f64();
+    d.lastAlarm = r.f64();
+    d.alarmPeak = r.f64();
     d.recent = r.f64s(RECENT);
+    d.recentZ = r.f64s(SUSTAINED);
+    d.acc = r.f64s(9);
     d.modelErr = r.f64s(MODELS);
     d.tailRate = r.f64s(CHANNELS);
     d.tailExcess = r.f64s(CHANNELS);
     d.daily = r.f32s(DAY_BUCKETS);
     d.weekly = r.f32s(WEEK_BUCKETS);
+    d.dailyErr = r.f32s(DAY_BUCKETS);
     return d;
   }
 }
