@@ -11,6 +11,7 @@
  * This module imports nothing from the repository (DESIGN.md §2: `sdk/` is self-contained).
  */
 import { Buffer } from 'node:buffer';
+import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 
 /** First four bytes of every KPL aggregated record. */
@@ -27,6 +28,9 @@ export const MAX_KINESIS_RECORD_BYTES = 1_048_576;
 export const MAX_PARTITION_KEY_CHARS = 256;
 
 const MD5_BYTES = 16;
+/** `crypto.hash` (Node ≥ 20.12): one-shot digest without a Hash object; createHash elsewhere. */
+const oneShotHash: typeof nodeCrypto.hash | undefined = (nodeCrypto as { hash?: typeof nodeCrypto.hash })
+  .hash;
 const MAGIC_BYTES = 4;
 /** Magic + MD5 trailer around the protobuf body. */
 const FRAME_BYTES = MAGIC_BYTES + MD5_BYTES;
@@ -389,10 +393,6 @@ function skipField(buf: Uint8Array, end: number, wireType: number): boolean {
   }
 }
 
-function malformed(detail: string): KplDecodeResult {
-  return { kind: 'reject', code: 'kpl_malformed', detail };
-}
-
 /** True when `data` starts with the KPL magic number. */
 export function isAggregated(data: Uint8Array): boolean {
   return (
@@ -403,6 +403,145 @@ export function isAggregated(data: Uint8Array): boolean {
     data[3] === 0xc2
   );
 }
+
+/**
+ * Reusable output of {@link scanAggregate}: user record `i` is `data[starts[i], ends[i])` with
+ * partition key `partitionKeys[partitionKeyIndex[i]]` and, when `explicitHashKeyIndex[i] >= 0`,
+ * explicit hash key `explicitHashKeys[explicitHashKeyIndex[i]]`. Arrays are overwritten by each scan.
+ */
+export class KplScan {
+  count = 0;
+  readonly starts: number[] = [];
+  readonly ends: number[] = [];
+  readonly partitionKeyIndex: number[] = [];
+  readonly explicitHashKeyIndex: number[] = [];
+  readonly partitionKeys: string[] = [];
+  readonly explicitHashKeys: string[] = [];
+  /** Why the last scan was rejected. */
+  detail = '';
+}
+
+/** Outcome of {@link scanAggregate}. */
+export type KplScanStatus = 'ok' | 'not_aggregated' | 'kpl_checksum_mismatch' | 'kpl_malformed';
+
+function scanMalformed(scan: KplScan, detail: string): KplScanStatus {
+  scan.detail = detail;
+  scan.count = 0;
+  return 'kpl_malformed';
+}
+
+/** MD5 of `body` equals the 16 bytes at `data[at…]`. One-shot `crypto.hash` where Node has it. */
+function md5Matches(body: Uint8Array, data: Uint8Array, at: number): boolean {
+  const digest =
+    oneShotHash !== undefined ? oneShotHash('md5', body, 'buffer') : createHash('md5').update(body).digest();
+  for (let i = 0; i < MD5_BYTES; i++) if (digest[i] !== data[at + i]) return false;
+  return true;
+}
+
+/**
+ * Allocation-light form of {@link decodeAggregate} for hot paths: fills `scan` with offsets instead
+ * of creating a record object and a view per user record. Same checks, same outcomes; never throws.
+ * @example
+ * const scan = new KplScan();
+ * if (scanAggregate(buf, scan) === 'ok') {
+ *   for (let i = 0; i < scan.count; i++) handle(buf.toString('utf8', scan.starts[i], scan.ends[i]));
+ * }
+ */
+export function scanAggregate(data: Uint8Array, scan: KplScan): KplScanStatus {
+  scan.count = 0;
+  scan.partitionKeys.length = 0;
+  scan.explicitHashKeys.length = 0;
+  if (!isAggregated(data)) return 'not_aggregated';
+  if (data.byteLength < FRAME_BYTES) {
+    return scanMalformed(scan, `aggregated record of ${data.byteLength} bytes is shorter than magic + MD5`);
+  }
+  const end = data.byteLength - MD5_BYTES;
+  if (!md5Matches(data.subarray(MAGIC_BYTES, end), data, end)) {
+    scan.detail = 'MD5 of the protobuf body does not match';
+    return 'kpl_checksum_mismatch';
+  }
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const pkTable = scan.partitionKeys;
+  const ehkTable = scan.explicitHashKeys;
+  // Record bodies are read in a second pass, once both key tables are complete: protobuf allows
+  // fields in any order. First pass: record body ranges go into starts/ends.
+  const starts = scan.starts;
+  const ends = scan.ends;
+  let n = 0;
+  rdPos = MAGIC_BYTES;
+  rdBad = false;
+  while (rdPos < end) {
+    const tag = readVarint(buf, end);
+    if (rdBad) return scanMalformed(scan, 'truncated field tag');
+    const field = Math.floor(tag / 8);
+    const wireType = tag & 7;
+    if ((field === 1 || field === 2 || field === 3) && wireType === 2) {
+      const len = readVarint(buf, end);
+      if (rdBad || rdPos + len > end) return scanMalformed(scan, `field ${field} runs past the end`);
+      if (field === 1) pkTable.push(buf.toString('utf8', rdPos, rdPos + len));
+      else if (field === 2) ehkTable.push(buf.toString('utf8', rdPos, rdPos + len));
+      else {
+        starts[n] = rdPos;
+        ends[n] = rdPos + len;
+        n++;
+      }
+      rdPos += len;
+    } else if (field <= 3 || !skipField(buf, end, wireType)) {
+      return scanMalformed(scan, `unexpected field ${field} wire type ${wireType}`);
+    }
+  }
+  const pkIndex = scan.partitionKeyIndex;
+  const ehkIndex = scan.explicitHashKeyIndex;
+  for (let i = 0; i < n; i++) {
+    const recEnd = ends[i]!;
+    rdPos = starts[i]!;
+    let pk = -1;
+    let ehk = -1;
+    let dataStart = -1;
+    let dataEnd = -1;
+    while (rdPos < recEnd) {
+      const tag = readVarint(buf, recEnd);
+      if (rdBad) return scanMalformed(scan, `record ${i}: truncated field tag`);
+      if (tag === TAG_RECORD_PARTITION_KEY_INDEX) {
+        pk = readVarint(buf, recEnd);
+      } else if (tag === TAG_RECORD_EXPLICIT_HASH_KEY_INDEX) {
+        ehk = readVarint(buf, recEnd);
+      } else if (tag === TAG_RECORD_DATA) {
+        const len = readVarint(buf, recEnd);
+        if (rdBad || rdPos + len > recEnd)
+          return scanMalformed(scan, `record ${i}: data runs past the record`);
+        dataStart = rdPos;
+        dataEnd = rdPos + len;
+        rdPos = dataEnd;
+      } else {
+        const field = Math.floor(tag / 8);
+        if (field <= 3 || !skipField(buf, recEnd, tag & 7)) {
+          return scanMalformed(scan, `record ${i}: unexpected field ${field} wire type ${tag & 7}`);
+        }
+      }
+      if (rdBad) return scanMalformed(scan, `record ${i}: truncated varint`);
+    }
+    if (pk < 0 || dataStart < 0)
+      return scanMalformed(scan, `record ${i}: missing partition key index or data`);
+    if (pk >= pkTable.length) {
+      return scanMalformed(scan, `record ${i}: partition key index ${pk} outside table of ${pkTable.length}`);
+    }
+    if (ehk >= ehkTable.length) {
+      return scanMalformed(
+        scan,
+        `record ${i}: explicit hash key index ${ehk} outside table of ${ehkTable.length}`,
+      );
+    }
+    starts[i] = dataStart;
+    ends[i] = dataEnd;
+    pkIndex[i] = pk;
+    ehkIndex[i] = ehk;
+  }
+  scan.count = n;
+  return 'ok';
+}
+
+const decodeScan = new KplScan();
 
 /**
  * Decodes a KPL aggregated record into its user records, verifying the MD5 trailer. Record data are
@@ -419,92 +558,18 @@ export function isAggregated(data: Uint8Array): boolean {
  * else archiveReject(result.code, result.detail);
  */
 export function decodeAggregate(data: Uint8Array): KplDecodeResult {
-  if (!isAggregated(data)) return { kind: 'not_aggregated' };
-  if (data.byteLength < FRAME_BYTES) {
-    return malformed(`aggregated record of ${data.byteLength} bytes is shorter than magic + MD5`);
-  }
-  const end = data.byteLength - MD5_BYTES;
-  const body = data.subarray(MAGIC_BYTES, end);
-  const digest = createHash('md5').update(body).digest();
-  for (let i = 0; i < MD5_BYTES; i++) {
-    if (digest[i] !== data[end + i]) {
-      return {
-        kind: 'reject',
-        code: 'kpl_checksum_mismatch',
-        detail: 'MD5 of the protobuf body does not match',
-      };
-    }
-  }
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const pkTable: string[] = [];
-  const ehkTable: string[] = [];
-  // Records are read in a second pass, once both key tables are complete: protobuf allows fields
-  // in any order.
-  const recordStarts: number[] = [];
-  const recordEnds: number[] = [];
-  rdPos = MAGIC_BYTES;
-  rdBad = false;
-  while (rdPos < end) {
-    const tag = readVarint(buf, end);
-    if (rdBad) return malformed('truncated field tag');
-    const field = Math.floor(tag / 8);
-    const wireType = tag & 7;
-    if ((field === 1 || field === 2 || field === 3) && wireType === 2) {
-      const len = readVarint(buf, end);
-      if (rdBad || rdPos + len > end) return malformed(`field ${field} runs past the end`);
-      if (field === 1) pkTable.push(buf.toString('utf8', rdPos, rdPos + len));
-      else if (field === 2) ehkTable.push(buf.toString('utf8', rdPos, rdPos + len));
-      else {
-        recordStarts.push(rdPos);
-        recordEnds.push(rdPos + len);
-      }
-      rdPos += len;
-    } else if (field <= 3 || !skipField(buf, end, wireType)) {
-      return malformed(`unexpected field ${field} wire type ${wireType}`);
-    }
-  }
-  const records: KplUserRecord[] = new Array(recordStarts.length);
-  for (let i = 0; i < recordStarts.length; i++) {
-    const recEnd = recordEnds[i]!;
-    rdPos = recordStarts[i]!;
-    let pk = -1;
-    let ehk = -1;
-    let dataStart = -1;
-    let dataEnd = -1;
-    while (rdPos < recEnd) {
-      const tag = readVarint(buf, recEnd);
-      if (rdBad) return malformed(`record ${i}: truncated field tag`);
-      if (tag === TAG_RECORD_PARTITION_KEY_INDEX) {
-        pk = readVarint(buf, recEnd);
-      } else if (tag === TAG_RECORD_EXPLICIT_HASH_KEY_INDEX) {
-        ehk = readVarint(buf, recEnd);
-      } else if (tag === TAG_RECORD_DATA) {
-        const len = readVarint(buf, recEnd);
-        if (rdBad || rdPos + len > recEnd) return malformed(`record ${i}: data runs past the record`);
-        dataStart = rdPos;
-        dataEnd = rdPos + len;
-        rdPos = dataEnd;
-      } else {
-        const field = Math.floor(tag / 8);
-        if (field <= 3 || !skipField(buf, recEnd, tag & 7)) {
-          return malformed(`record ${i}: unexpected field ${field} wire type ${tag & 7}`);
-        }
-      }
-      if (rdBad) return malformed(`record ${i}: truncated varint`);
-    }
-    if (pk < 0 || dataStart < 0) return malformed(`record ${i}: missing partition key index or data`);
-    const partitionKey = pkTable[pk];
-    if (partitionKey === undefined) {
-      return malformed(`record ${i}: partition key index ${pk} outside table of ${pkTable.length}`);
-    }
-    const rec: KplUserRecord = { partitionKey, data: data.subarray(dataStart, dataEnd) };
-    if (ehk >= 0) {
-      const explicitHashKey = ehkTable[ehk];
-      if (explicitHashKey === undefined) {
-        return malformed(`record ${i}: explicit hash key index ${ehk} outside table of ${ehkTable.length}`);
-      }
-      rec.explicitHashKey = explicitHashKey;
-    }
+  const scan = decodeScan;
+  const status = scanAggregate(data, scan);
+  if (status === 'not_aggregated') return { kind: 'not_aggregated' };
+  if (status !== 'ok') return { kind: 'reject', code: status, detail: scan.detail };
+  const records: KplUserRecord[] = new Array(scan.count);
+  for (let i = 0; i < scan.count; i++) {
+    const rec: KplUserRecord = {
+      partitionKey: scan.partitionKeys[scan.partitionKeyIndex[i]!]!,
+      data: data.subarray(scan.starts[i]!, scan.ends[i]!),
+    };
+    const ehk = scan.explicitHashKeyIndex[i]!;
+    if (ehk >= 0) rec.explicitHashKey = scan.explicitHashKeys[ehk]!;
     records[i] = rec;
   }
   return { kind: 'ok', records };

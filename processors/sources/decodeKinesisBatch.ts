@@ -11,7 +11,7 @@
  * functions), columnar output.
  */
 import { Buffer, isUtf8 } from 'node:buffer';
-import { decodeAggregate, isAggregated, MAX_KINESIS_RECORD_BYTES } from '../../sdk/kpl.ts';
+import { KplScan, MAX_KINESIS_RECORD_BYTES, scanAggregate } from '../../sdk/kpl.ts';
 import { RejectCode } from '../schema.ts';
 import {
   type CompiledFieldMapping,
@@ -28,7 +28,7 @@ import { type DecodeCursor, emit, reject, rejectText } from './decodeCursor.ts';
 import { DecodedBatch } from './decodedBatch.ts';
 import type { KinesisEventRecord } from './kinesisEvent.ts';
 import { decodeOtlpLogs, isOtlpLogsExport } from './otlpLogs.ts';
-import { isGzip, lastGunzipError, tryGunzip } from './tryGunzip.ts';
+import { lastGunzipError, tryGunzip } from './tryGunzip.ts';
 import { JSON_INVALID, lastJsonError, tryParseJson } from './tryParseJson.ts';
 
 /**
@@ -190,32 +190,52 @@ function decodeText(text: string, cur: DecodeCursor): void {
   }
 }
 
-/** One user record's bytes (`b` may be a view into the scratch buffer) → events. */
-function decodePayload(b: Uint8Array, cur: DecodeCursor): void {
-  if (b.byteLength === 0) {
+/**
+ * One user record, `buf[start, end)` (`buf` may be the scratch buffer) → events. Works on offsets so
+ * the common path creates no view per user record.
+ */
+function decodePayload(buf: Buffer, start: number, end: number, cur: DecodeCursor): void {
+  if (start === end) {
     reject(cur, RejectCode.empty, 'no data', new Uint8Array(0));
     return;
   }
-  let bytes: Uint8Array = b;
-  if (isGzip(b)) {
-    const inflated = tryGunzip(b, cur.maxDecompressedBytes);
-    if (typeof inflated === 'string') {
-      reject(cur, inflated, lastGunzipError(), copy(b));
-      return;
-    }
-    bytes = inflated;
-    if (bytes.byteLength === 0) {
-      reject(cur, RejectCode.empty, 'gzip of nothing', copy(b));
-      return;
-    }
-  }
-  if (!isUtf8(bytes)) {
-    reject(cur, RejectCode.notUtf8, 'payload is neither gzip nor valid UTF-8', copy(bytes));
+  if (buf[start] === 0x1f && buf[start + 1] === 0x8b && end - start >= 2) {
+    decodeGzipPayload(buf.subarray(start, end), cur);
     return;
   }
-  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  decodeText(buf.toString('utf8'), cur);
+  const text = buf.toString('utf8', start, end);
+  // Invalid UTF-8 decodes to U+FFFD; only then is the (slower) exact check needed, since the text
+  // may also carry a genuine U+FFFD.
+  if (text.indexOf('\ufffd') !== -1 && !isUtf8(buf.subarray(start, end))) {
+    reject(
+      cur,
+      RejectCode.notUtf8,
+      'payload is neither gzip nor valid UTF-8',
+      copy(buf.subarray(start, end)),
+    );
+    return;
+  }
+  decodeText(text, cur);
 }
+
+function decodeGzipPayload(b: Buffer, cur: DecodeCursor): void {
+  const inflated = tryGunzip(b, cur.maxDecompressedBytes);
+  if (typeof inflated === 'string') {
+    reject(cur, inflated, lastGunzipError(), copy(b));
+    return;
+  }
+  if (inflated.byteLength === 0) {
+    reject(cur, RejectCode.empty, 'gzip of nothing', copy(b));
+    return;
+  }
+  if (!isUtf8(inflated)) {
+    reject(cur, RejectCode.notUtf8, 'gzip payload is not valid UTF-8', inflated);
+    return;
+  }
+  decodeText(inflated.toString('utf8'), cur);
+}
+
+const scan = new KplScan();
 
 function decodeRecord(rec: KinesisEventRecord, cur: DecodeCursor): void {
   const out = cur.out;
@@ -251,34 +271,35 @@ function decodeRecord(rec: KinesisEventRecord, cur: DecodeCursor): void {
     return;
   }
   const bytes = buf.subarray(0, n);
-  if (!isAggregated(bytes)) {
+  const status = scanAggregate(bytes, scan);
+  if (status === 'not_aggregated') {
     out.stats.userRecords++;
     ctx.fallbackService = cur.defaultService ?? partitionKey;
     ctx.fallbackTimeMs = fallbackTimeMs;
-    decodePayload(bytes, cur);
+    decodePayload(buf, 0, n, cur);
     return;
   }
   out.stats.aggregatedRecords++;
-  const agg = decodeAggregate(bytes);
-  if (agg.kind !== 'ok') {
-    // not_aggregated cannot happen here (isAggregated was true); reject covers both.
-    const code = agg.kind === 'reject' ? agg.code : RejectCode.kplMalformed;
-    reject(cur, code, agg.kind === 'reject' ? agg.detail : 'magic without aggregate', copy(bytes));
+  if (status !== 'ok') {
+    reject(cur, status, scan.detail, copy(bytes));
     return;
   }
-  const users = agg.records;
-  if (users.length === 0) {
+  const count = scan.count;
+  if (count === 0) {
     reject(cur, RejectCode.empty, 'KPL aggregate with no user records', copy(bytes));
     return;
   }
-  out.stats.userRecords += users.length;
-  for (let j = 0; j < users.length; j++) {
-    const u = users[j]!;
+  out.stats.userRecords += count;
+  const starts = scan.starts;
+  const ends = scan.ends;
+  const keys = scan.partitionKeys;
+  const keyIndex = scan.partitionKeyIndex;
+  for (let j = 0; j < count; j++) {
     cur.subSequence = j;
-    ctx.fallbackService = cur.defaultService ?? u.partitionKey;
+    ctx.fallbackService = cur.defaultService ?? keys[keyIndex[j]!]!;
     ctx.fallbackTimeMs = fallbackTimeMs;
     ctx.textTimeMs = arrivalMs;
-    decodePayload(u.data, cur);
+    decodePayload(buf, starts[j]!, ends[j]!, cur);
   }
 }
 

@@ -6,7 +6,7 @@
 import { type LogEvent, RejectCode, type RejectCodeName } from '../../schema.ts';
 import type { CompiledFieldMapping } from './fieldMapping.ts';
 import {
-  fillOptional,
+  eventFromFields,
   findLevel,
   findString,
   findTimeMs,
@@ -33,14 +33,13 @@ export function logEventFromObject(
       return RejectCode.missingTimestamp;
     }
   } else if (Number.isNaN(timeMs)) return RejectCode.invalidTimestamp;
-  const message = findString(o, m.message);
-  const e: LogEvent = {
+  return eventFromFields(
     timeMs,
-    service: findString(o, m.service) ?? ctx.fallbackService,
-    level: findLevel(o, m) ?? 'info',
-    message: message ?? '',
-  };
-  fillOptional(e, o, m);
-  e.attributes = o;
-  return e;
+    findString(o, m.service) ?? ctx.fallbackService,
+    findLevel(o, m) ?? 'info',
+    findString(o, m.message) ?? '',
+    o,
+    m,
+    undefined,
+  );
 }

@@ -8,7 +8,7 @@
 import { type LogEvent, RejectCode, type RejectCodeName } from '../../schema.ts';
 import type { CompiledFieldMapping } from './fieldMapping.ts';
 import {
-  fillOptional,
+  eventFromFields,
   findLevel,
   findString,
   findTimeMs,
@@ -104,14 +104,14 @@ export function logEventFromOtelRecord(
     (typeof text === 'string' ? levelFromWord(text, m.levelWords) : undefined) ??
     findLevel(attrs, m) ??
     'info';
-  const e: LogEvent = {
+  const traceId = typeof rec.traceId === 'string' && rec.traceId.length > 0 ? rec.traceId : undefined;
+  return eventFromFields(
     timeMs,
-    service: resourceService ?? findString(attrs, m.service) ?? ctx.fallbackService,
+    resourceService ?? findString(attrs, m.service) ?? ctx.fallbackService,
     level,
-    message: message ?? '',
-  };
-  fillOptional(e, attrs, m);
-  if (typeof rec.traceId === 'string' && rec.traceId.length > 0) e.traceId = rec.traceId;
-  e.attributes = attrs;
-  return e;
+    message ?? '',
+    attrs,
+    m,
+    traceId,
+  );
 }

@@ -7,7 +7,7 @@
  */
 import { type LevelName, type LogEvent, RejectCode, type RejectCodeName } from '../../schema.ts';
 import type { CompiledFieldMapping } from './fieldMapping.ts';
-import { findString, findTimeMs, type ParseContext, setRejectDetail } from './fields.ts';
+import { findString, findTimeMs, makeEvent, type ParseContext, setRejectDetail } from './fields.ts';
 import { logEventFromObject } from './json.ts';
 import { looksLikeLogfmt, parseLogfmt } from './logfmt.ts';
 import { parseIsoMs } from './timestamp.ts';
@@ -119,10 +119,15 @@ export function logEventFromText(
     setRejectDetail('plain-text line without a leading time, and no arrival time to use');
     return RejectCode.missingTimestamp;
   }
-  return {
+  return makeEvent(
     timeMs,
-    service: ctx.fallbackService,
-    level: sniffLevel ?? 'info',
-    message: line,
-  };
+    ctx.fallbackService,
+    sniffLevel ?? 'info',
+    line,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  );
 }
