@@ -51,10 +51,11 @@ export interface GrafanaAlertOptions {
   labels: Readonly<Record<string, string>>;
 }
 
+/** Mirrors `DEFAULT_ALERT_RULE` (`minEventCount`, `consecutiveWindows`); a unit test keeps them equal. */
 export const defaultGrafanaAlertOptions: Readonly<GrafanaAlertOptions> = {
   folder: 'tidewatch',
   group: 'tidewatch',
-  minEvents: 20,
+  minEvents: 10,
   consecutiveWindows: 1,
   lookbackSeconds: 300,
   labels: { source: 'tidewatch' },

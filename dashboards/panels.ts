@@ -128,6 +128,8 @@ export interface StatPanelSpec extends PanelCommon {
   threshold?: Threshold;
   /** Reducer over the series (`lastNotNull` for "now", `max` for the range). */
   reducer?: 'lastNotNull' | 'max' | 'sum';
+  /** Show only this result column (the query may return several, e.g. p50/p90/p99). */
+  field?: string;
 }
 
 /** A single-number panel (the last value of a series by default), coloured by threshold. */
@@ -141,7 +143,12 @@ export function statPanel(spec: StatPanelSpec): StatPanelBuilder {
     .unit(spec.unit)
     .graphMode(BigValueGraphMode.Area)
     .colorMode(BigValueColorMode.Value)
-    .reduceOptions(new ReduceDataOptionsBuilder().calcs([spec.reducer ?? 'lastNotNull']).values(false))
+    .reduceOptions(
+      new ReduceDataOptionsBuilder()
+        .calcs([spec.reducer ?? 'lastNotNull'])
+        .values(false)
+        .fields(spec.field === undefined ? '' : `/^${spec.field}$/`),
+    )
     .thresholds(thresholds('green', spec.threshold));
   if (spec.interval !== undefined) p.interval(spec.interval);
   if (spec.decimals !== undefined) p.decimals(spec.decimals);

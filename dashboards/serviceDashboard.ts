@@ -191,7 +191,8 @@ export function buildServiceDashboard(o: DashboardOptions): ReturnType<Dashboard
         grid: grid(12, 0, 6, 4),
         unit: Unit.ms,
         interval,
-        targets: [windowsTarget(o, 'A', serviceSelects.latency, TimestreamFormat.timeSeries)],
+        field: Measure.latencyP99Ms.name,
+        targets: target(serviceSelects.latency),
       }),
     )
     .withPanel(
@@ -204,7 +205,8 @@ export function buildServiceDashboard(o: DashboardOptions): ReturnType<Dashboard
         decimals: 2,
         interval,
         threshold: scoreThreshold,
-        targets: [windowsTarget(o, 'A', serviceSelects.anomaly, TimestreamFormat.timeSeries)],
+        field: Measure.anomalyScore.name,
+        targets: target(serviceSelects.anomaly),
       }),
     )
     .withPanel(
@@ -286,13 +288,13 @@ export function buildServiceDashboard(o: DashboardOptions): ReturnType<Dashboard
             displayName: 'expected range',
             color: SeriesColor.band,
             fillBelowTo: Measure.expectedLow.name,
-            fillOpacity: 20,
-            lineWidth: 0,
+            fillOpacity: 18,
+            lineWidth: 1,
           },
           [Measure.expectedLow.name]: {
             displayName: 'expected low',
             color: SeriesColor.band,
-            lineWidth: 0,
+            lineWidth: 1,
             hideInLegend: true,
           },
           [Measure.anomalyScore.name]: {

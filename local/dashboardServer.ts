@@ -6,8 +6,8 @@
  * so the laptop and Grafana show the same numbers.
  *
  * The server never opens the database: embedded mode holds the single read-write DuckDB handle, so the
- * caller passes a connection (ideally its own `instance.connect()` on the store's instance) or a query
- * function. Queries from this server are serialized.
+ * caller passes the open store (`DuckDbStore`, whose reads use their own connection), a DuckDB
+ * connection, or a query function. Queries from this server are serialized.
  *
  * API:
  * - `GET /api/dashboard` — panel descriptions (titles, units, thresholds, series styles, queries).
@@ -36,11 +36,16 @@ export interface DuckDbLikeConnection {
   runAndReadAll(sql: string): Promise<{ columnNames(): string[]; getRowsJS(): unknown[][] }>;
 }
 
-/** Something that can run SQL: a query function, a DuckDB connection, or a store exposing one. */
+/** The part of `local/duckdbStore.ts`'s `DuckDbStore` this server uses (its read connection). */
+export interface DashboardStoreLike {
+  query(sql: string): Promise<Record<string, unknown>[]>;
+}
+
+/** Something that can run SQL: the embedded store, a DuckDB connection, or a query function. */
 export type DashboardSource =
-  | { query: DashboardQueryFn }
+  | { store: DashboardStoreLike }
   | { connection: DuckDbLikeConnection }
-  | { store: { connection: DuckDbLikeConnection } | { query: DashboardQueryFn } };
+  | { query: DashboardQueryFn };
 
 export type DashboardServerOptions = DashboardSource & {
   /** TCP port; 0 picks a free one (tests). `tidewatch start` uses `LocalPorts.dashboard`. */
@@ -122,11 +127,25 @@ export function duckDbQueryFn(connection: DuckDbLikeConnection): DashboardQueryF
   };
 }
 
+/**
+ * Adapts the embedded store (rows as objects, in column order) to a {@link DashboardQueryFn}. An empty
+ * result has no columns, which every consumer here treats as "no data".
+ *
+ * @example
+ * const query = storeQueryFn(await DuckDbStore.open({ path: ':memory:' }));
+ */
+export function storeQueryFn(store: DashboardStoreLike): DashboardQueryFn {
+  return async (sql: string) => {
+    const objects = await store.query(sql);
+    const columns = objects.length === 0 ? [] : Object.keys(objects[0] as object);
+    return { columns, rows: objects.map((o) => columns.map((c) => toJsValue(o[c]))) };
+  };
+}
+
 function resolveQuery(source: DashboardSource): DashboardQueryFn {
-  if ('query' in source) return source.query;
+  if ('store' in source) return storeQueryFn(source.store);
   if ('connection' in source) return duckDbQueryFn(source.connection);
-  const s = source.store;
-  return 'query' in s ? s.query : duckDbQueryFn(s.connection);
+  return source.query;
 }
 
 /** Grafana's interval rounding (kbn.roundInterval): bucket sizes people recognise. */
@@ -225,7 +244,8 @@ class DashboardQueries {
     intervalMs: number,
     nowMs: number,
     service?: string,
-  ) {
+    cache?: Map<string, Promise<QueryResult>>,
+  ): Promise<QueryResult> {
     const sql = translateTimestreamSql(t.rawQuery, {
       database: t.database,
       table: t.table,
@@ -236,7 +256,12 @@ class DashboardQueries {
       nowMs,
       variables: service === undefined ? {} : { [Dimension.service]: service },
     });
-    return this.#query(sql);
+    // Stat panels repeat their time-series panel's query: run each distinct SQL once per refresh.
+    const hit = cache?.get(sql);
+    if (hit !== undefined) return hit;
+    const run = this.#query(sql);
+    cache?.set(sql, run);
+    return run;
   }
 
   async services(fromMs: number, toMs: number, nowMs: number): Promise<string[]> {
@@ -264,6 +289,7 @@ class DashboardQueries {
       out.queryMs = Math.round(performance.now() - started);
       return out;
     }
+    const cache = new Map<string, Promise<QueryResult>>();
     for (const name of names) {
       const s: ServiceData = { name, panels: {}, annotations: [] };
       for (const p of this.#model.panels) {
@@ -271,7 +297,7 @@ class DashboardQueries {
         out.intervalMs = Math.max(out.intervalMs, intervalMs);
         const t = p.targets[0] as LocalTarget;
         try {
-          const r = await this.#run(t, fromMs, toMs, intervalMs, nowMs, name);
+          const r = await this.#run(t, fromMs, toMs, intervalMs, nowMs, name, cache);
           s.panels[String(p.id)] = { columns: r.columns, rows: r.rows };
         } catch (err) {
           s.panels[String(p.id)] = { error: errorMessage(err) };
@@ -315,7 +341,7 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
  * Starts the local dashboard.
  *
  * @example
- * const server = await startDashboardServer({ port: LocalPorts.dashboard, connection: await instance.connect() });
+ * const server = await startDashboardServer({ port: LocalPorts.dashboard, store });
  * console.log(`dashboard: ${server.url}`);
  * // ... on shutdown
  * await server.close();
@@ -352,6 +378,10 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     const asset = ASSETS[url.pathname];
     if (asset !== undefined) {
       send(res, 200, asset.type, assets.get(asset.file) as Buffer);
+      return;
+    }
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204, { 'cache-control': 'max-age=86400' }).end();
       return;
     }
     if (url.pathname === '/healthz') {

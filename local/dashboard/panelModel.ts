@@ -46,6 +46,8 @@ export interface LocalPanel {
   threshold?: { value: number; color: string };
   /** Reducer of a stat panel. */
   reducer?: string;
+  /** Field filter of a stat panel (Grafana `reduceOptions.fields`, a `/regex/`). */
+  fields?: string;
   /** Minimum interval in ms (Grafana panel `interval`). */
   minIntervalMs: number;
   series: Record<string, LocalSeriesStyle>;
@@ -219,8 +221,10 @@ export function readDashboardModel(
     );
     if (threshold !== undefined && thresholdsStyle !== 'off') lp.threshold = threshold;
     if (kind === 'stat') {
-      const calcs = arr(obj(obj(panel.options).reduceOptions).calcs);
-      lp.reducer = str(calcs[0], 'lastNotNull');
+      const reduceOptions = obj(obj(panel.options).reduceOptions);
+      lp.reducer = str(arr(reduceOptions.calcs)[0], 'lastNotNull');
+      const fields = str(reduceOptions.fields);
+      if (fields !== '') lp.fields = fields;
     }
     panels.push(lp);
   }

@@ -1,23 +1,15 @@
 /**
- * Seeds an in-memory DuckDB with the local store layout of the brief's contract (schema = Timestream
- * database, tables `windows` and `pipeline`, one column per dimension and measure of schema.ts, plus
- * `measure_name` and `version`), with deterministic rows: a small fleet, one incident, pipeline
- * health samples. Used by the dashboard translation, server and browser tests.
+ * Seeds an in-memory embedded store (`local/duckdbStore.ts`, the Timestream-like layout of the brief's
+ * contract) through its `TimeSeriesSink.write`, with deterministic rows: a small fleet, one incident,
+ * pipeline-health samples. Used by the dashboard translation, server and browser tests.
  */
 
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import {
-  Dimension,
-  Measure,
-  Names,
-  PipelineMeasure,
-  PipelineMeasureName,
-  WindowMeasureName,
-} from '../../processors/schema.ts';
+import { DuckDbStore } from '../../local/duckdbStore.ts';
+import { Dimension, Measure, Names, PipelineMeasure } from '../../processors/schema.ts';
+import type { SeriesWindowRecord } from '../../processors/sinks/timeSeriesRecord.ts';
 
 export interface SeededStore {
-  instance: DuckDBInstance;
-  connection: DuckDBConnection;
+  store: DuckDbStore;
   /** Window starts are aligned to `windowMs`; the last closed window starts at `lastWindowMs`. */
   windowMs: number;
   nowMs: number;
@@ -26,33 +18,9 @@ export interface SeededStore {
   services: readonly string[];
   /** The service with the injected incident, and its window range (alerting = 1). */
   incident: { service: string; fromMs: number; toMs: number };
+  /** Records written, per table. */
+  written: { windows: number; pipeline: number };
   close(): Promise<void>;
-}
-
-function columns(measures: Record<string, { name: string; type: string }>): string {
-  const dims = Object.values(Dimension).map((d) => `"${d}" VARCHAR`);
-  const ms = Object.values(measures).map((m) => `"${m.name}" ${m.type}`);
-  return [
-    'time TIMESTAMP NOT NULL',
-    ...dims,
-    'measure_name VARCHAR NOT NULL',
-    ...ms,
-    'version BIGINT NOT NULL',
-  ].join(', ');
-}
-
-/** Creates `"<db>"."windows"` and `"<db>"."pipeline"` as the contract lays them out. */
-export async function createStoreTables(
-  connection: DuckDBConnection,
-  database = Names.timestreamDatabase,
-): Promise<void> {
-  await connection.run(`CREATE SCHEMA IF NOT EXISTS "${database}"`);
-  await connection.run(
-    `CREATE TABLE IF NOT EXISTS "${database}"."${Names.windowsTable}" (${columns(Measure)})`,
-  );
-  await connection.run(
-    `CREATE TABLE IF NOT EXISTS "${database}"."${Names.pipelineTable}" (${columns(PipelineMeasure)})`,
-  );
 }
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -65,34 +33,6 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function sqlValue(v: number | string | null): string {
-  if (v === null) return 'NULL';
-  if (typeof v === 'string') return `'${v.replace(/'/g, "''")}'`;
-  return Number.isFinite(v) ? String(v) : 'NULL';
-}
-
-async function insertRows(
-  connection: DuckDBConnection,
-  table: string,
-  rows: ReadonlyArray<Record<string, number | string | null>>,
-  database = Names.timestreamDatabase,
-): Promise<void> {
-  if (rows.length === 0) return;
-  const cols = Object.keys(rows[0] as object);
-  for (let i = 0; i < rows.length; i += 500) {
-    const chunk = rows.slice(i, i + 500);
-    const values = chunk
-      .map(
-        (r) =>
-          `(${cols.map((c) => (c === 'time' ? `epoch_ms(${r[c]})` : sqlValue(r[c] ?? null))).join(', ')})`,
-      )
-      .join(',\n');
-    await connection.run(
-      `INSERT INTO "${database}"."${table}" (${cols.map((c) => `"${c}"`).join(', ')}) VALUES ${values}`,
-    );
-  }
 }
 
 export interface SeedOptions {
@@ -124,12 +64,9 @@ export async function seedStore(opts: SeedOptions = {}): Promise<SeededStore> {
     toMs: lastWindowMs - 3 * 60_000,
   };
 
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  await createStoreTables(connection);
-
+  const store = await DuckDbStore.open({ path: ':memory:' });
   const random = rng(42);
-  const windows: Array<Record<string, number | string | null>> = [];
+  const windows: SeriesWindowRecord[] = [];
   services.forEach((service, si) => {
     const baseRate = 40 + si * 25;
     const baseErr = 0.004 + si * 0.002;
@@ -148,17 +85,14 @@ export async function seedStore(opts: SeedOptions = {}): Promise<SeededStore> {
       const p50 = baseP50 * slow * (0.9 + 0.2 * random());
       const score = inIncident ? 0.92 + 0.07 * random() : 0.05 + 0.3 * random();
       const expectedErr = baseErr;
-      windows.push({
-        time: t,
-        [Dimension.service]: service,
-        measure_name: WindowMeasureName,
+      const measures: Record<string, number> = {
         [Measure.count.name]: count,
         [Measure.errors.name]: errors,
         [Measure.status4xx.name]: s4,
         [Measure.status5xx.name]: s5,
         [Measure.bytes.name]: count * 512,
         [Measure.eventRate.name]: (count * 1000) / windowMs,
-        [Measure.errorRate.name]: count === 0 ? null : errors / count,
+        [Measure.errorRate.name]: count === 0 ? Number.NaN : errors / count,
         [Measure.latencyCount.name]: latencyCount,
         [Measure.latencySumMs.name]: p50 * 1.3 * latencyCount,
         [Measure.latencyMinMs.name]: p50 * 0.2,
@@ -170,23 +104,24 @@ export async function seedStore(opts: SeedOptions = {}): Promise<SeededStore> {
         [Measure.expectedLow.name]: Math.max(0, expectedErr * 0.2),
         [Measure.expectedHigh.name]: expectedErr * 2.5,
         [Measure.alerting.name]: inIncident ? 1 : 0,
+      };
+      windows.push({
+        table: Names.windowsTable,
+        dimensions: { [Dimension.service]: service },
+        timeMs: t,
         version: 1,
+        measures,
       });
     }
   });
-  await insertRows(connection, Names.windowsTable, windows);
 
-  const pipeline: Array<Record<string, number | string | null>> = [];
+  const pipeline: SeriesWindowRecord[] = [];
   const stages = ['ingest', 'detect'];
   for (let t = firstWindowMs; t <= lastWindowMs; t += 5_000) {
     stages.forEach((stage, i) => {
       for (const shard of ['shardId-000000000000', 'shardId-000000000001']) {
         const records = 200 + Math.round(100 * random()) - i * 120;
-        pipeline.push({
-          time: t,
-          [Dimension.stage]: stage,
-          [Dimension.shard]: shard,
-          measure_name: PipelineMeasureName,
+        const measures: Record<string, number> = {
           [PipelineMeasure.records.name]: records,
           [PipelineMeasure.events.name]: records * (i === 0 ? 6 : 1),
           [PipelineMeasure.bytes.name]: records * 2048,
@@ -197,25 +132,32 @@ export async function seedStore(opts: SeedOptions = {}): Promise<SeededStore> {
           [PipelineMeasure.archiveFailed.name]: random() < 0.05 ? 1 : 0,
           [PipelineMeasure.timestreamRejected.name]: random() < 0.03 ? 2 : 0,
           [PipelineMeasure.durationMs.name]: 40 + 60 * random(),
+        };
+        pipeline.push({
+          table: Names.pipelineTable,
+          dimensions: { [Dimension.stage]: stage, [Dimension.shard]: shard },
+          timeMs: t,
           version: 1,
+          measures,
         });
       }
     });
   }
-  await insertRows(connection, Names.pipelineTable, pipeline);
+  for (const batch of [windows, pipeline]) {
+    const { outcomes } = await store.write(batch);
+    const bad = outcomes.find((o) => o.kind !== 'ok');
+    if (bad !== undefined) throw new Error(`seeding the store failed: ${JSON.stringify(bad)}`);
+  }
 
   return {
-    instance,
-    connection,
+    store,
     windowMs,
     nowMs,
     firstWindowMs,
     lastWindowMs,
     services,
     incident,
-    close: async () => {
-      connection.closeSync();
-      instance.closeSync();
-    },
+    written: { windows: windows.length, pipeline: pipeline.length },
+    close: () => store.close(),
   };
 }
