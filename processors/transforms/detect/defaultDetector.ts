@@ -51,6 +51,8 @@ export interface DefaultDetectorOptions {
   readonly alarmScore: number;
   readonly suppressPoints: number;
   readonly escalation: number;
+  /** Forecast errors are capped at this many scales before the error and scale estimates learn them. */
+  readonly errorCap: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: DefaultDetectorOptions = {
@@ -68,6 +70,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DefaultDetectorOptions = {
   alarmScore: 0.5,
   suppressPoints: 10,
   escalation: 0.1,
+  errorCap: 2,
 };
 
 /** Median of the first `n` items of `src`, using `scratch` (length ≥ n) for sorting. */
@@ -247,7 +250,7 @@ export class DefaultDetector implements Detector {
       this.learnTail(0, z, o.pointTailStart);
       this.learnTail(1, this.sustained, o.sustainedTailStart);
     }
-    const cap = 5 * scale;
+    const cap = o.errorCap * scale;
     let eR = Math.abs(value - predRecent);
     let eD = Math.abs(value - predDaily);
     let eW = Math.abs(value - predWeekly);
@@ -306,6 +309,7 @@ export class DefaultDetector implements Detector {
     w.f64(o.alarmScore);
     w.f64(o.suppressPoints);
     w.f64(o.escalation);
+    w.f64(o.errorCap);
     w.f64(this.count);
     w.f64(this.firstTimeMs);
     w.f64(this.recentHead);
@@ -349,6 +353,7 @@ export class DefaultDetector implements Detector {
       alarmScore: r.f64(),
       suppressPoints: r.f64(),
       escalation: r.f64(),
+      errorCap: r.f64(),
     });
     d.count = r.f64();
     d.firstTimeMs = r.f64();
