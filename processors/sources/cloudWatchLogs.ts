@@ -69,12 +69,13 @@ export function decodeCloudWatchLogs(o: Record<string, unknown>, raw: string, cu
   const logGroup = o.logGroup;
   const logStream = typeof o.logStream === 'string' ? o.logStream : '';
   if (o.messageType !== 'DATA_MESSAGE' || !Array.isArray(logEvents) || typeof logGroup !== 'string') {
-    rejectText(
-      cur,
-      RejectCode.cloudwatchMalformed,
-      `expected messageType DATA_MESSAGE with logGroup and logEvents[], got messageType ${JSON.stringify(o.messageType)}`,
-      raw,
-    );
+    const what =
+      o.messageType !== 'DATA_MESSAGE'
+        ? `unknown messageType ${JSON.stringify(o.messageType).slice(0, 40)}`
+        : !Array.isArray(logEvents)
+          ? 'logEvents is not an array'
+          : 'logGroup is not a string';
+    rejectText(cur, RejectCode.cloudwatchMalformed, `DATA_MESSAGE envelope: ${what}`, raw);
     return;
   }
   if (logEvents.length === 0) {
