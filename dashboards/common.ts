@@ -67,7 +67,7 @@ export const defaultDashboardOptions: Readonly<DashboardOptions> = {
   datasourceUid: 'tidewatch-timestream',
   windowMs: WindowDefaults.windowMs,
   topServices: 5,
-  scoreThreshold: 0.45,
+  scoreThreshold: 0.7,
   errorRateThreshold: 0.05,
 };
 

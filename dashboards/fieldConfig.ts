@@ -56,7 +56,7 @@ export interface SeriesStyle {
  * The override properties for one series.
  *
  * @example
- * panel.overrideByName('latency_p99_ms', seriesStyle({ displayName: 'p99', color: SeriesColor.error }));
+ * panel.overrideByName(Measure.latencyP99Ms.name, seriesStyle({ displayName: 'p99', color: SeriesColor.error }));
  */
 export function seriesStyle(s: SeriesStyle): DynamicConfigValue[] {
   const p: DynamicConfigValue[] = [];

@@ -134,11 +134,11 @@ export function buildFleetDashboard(o: DashboardOptions): ReturnType<DashboardBu
   const series = (sel: SelectSpec) => [windowsTarget(o, 'A', sel, TimestreamFormat.timeSeries)];
   const table = (sel: SelectSpec) => [windowsTarget(o, 'A', sel, TimestreamFormat.table)];
   const rankingColumns = {
-    [Dimension.service]: { displayName: 'service' },
-    [Measure.errorRate.name]: { displayName: 'error rate', unit: Unit.fraction, decimals: 2 },
-    [Measure.anomalyScore.name]: { displayName: 'max anomaly score', unit: Unit.none, decimals: 2 },
-    [Measure.count.name]: { displayName: 'events', unit: Unit.short },
-    [TimestreamColumn.time]: { displayName: 'last seen', unit: 'dateTimeFromNow' },
+    [Dimension.service]: { displayName: 'Service' },
+    [Measure.errorRate.name]: { displayName: 'Error rate', unit: Unit.fraction, decimals: 2 },
+    [Measure.anomalyScore.name]: { displayName: 'Max anomaly score', unit: Unit.none, decimals: 2 },
+    [Measure.count.name]: { displayName: 'Events in range', unit: Unit.short },
+    [TimestreamColumn.time]: { displayName: 'Last seen', unit: 'dateTimeFromNow' },
   };
   const link = { column: Dimension.service, title: 'Open service dashboard', url: drillDownUrl };
 

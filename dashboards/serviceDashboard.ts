@@ -143,7 +143,7 @@ export function buildServiceDashboard(o: DashboardOptions): ReturnType<Dashboard
       new QueryVariableBuilder(Variable.service)
         .label('Service')
         .datasource(panelDatasource)
-        .query(windowsTarget(o, 'service', serviceSelects.services, TimestreamFormat.table) as never)
+        .query(windowsTarget(o, Variable.service, serviceSelects.services, TimestreamFormat.table) as never)
         .refresh(VariableRefresh.OnTimeRangeChanged)
         .sort(VariableSort.AlphabeticalAsc),
     )
