@@ -145,9 +145,23 @@ new Alarms('alarms', {
   }),
 });
 
-// TODO(dashboards): when infra/Dashboards.ts exists (owned by the dashboards helper), create it here
-// when `cfg.grafana.enabled` (config `grafana.enabled`, default false) and export its URL below.
-export const dashboardUrl: pulumi.Output<string> | null = null;
+// Optional Amazon Managed Grafana workspace with the Timestream data source, dashboards and alert
+// rules (config `grafana.enabled`, default false). Loaded only when enabled, so a stack without
+// Grafana does not load the Grafana provider SDK or the dashboard generators.
+const dashboards = cfg.grafana.enabled
+  ? new (await import('./infra/Dashboards.ts')).Dashboards('dashboards', {
+      mode: 'workspace',
+      workspaceName: names.grafanaWorkspace,
+      databaseName: store.databaseName,
+      windowsTableName: store.windowsTableName,
+      pipelineTableName: store.pipelineTableName,
+      databaseArn: store.databaseArn,
+      windowMs: cfg.processing.windowMs,
+      region,
+      accountId,
+    })
+  : undefined;
+export const dashboardUrl: pulumi.Output<string | undefined> | null = dashboards?.url ?? null;
 
 export const logsStreamName = logs.streamName;
 export const logsStreamArn = logs.streamArn;

@@ -105,6 +105,8 @@ export interface ResourceNames {
   detectFailureQueue: string;
   keyAlias: string;
   producerPolicy: string;
+  /** Amazon Managed Grafana workspace (config `grafana.enabled`). */
+  grafanaWorkspace: string;
 }
 
 /** Settings of one Lambda function and its Kinesis event source mapping. */
@@ -178,6 +180,7 @@ export function resourceNames(suffix: string): ResourceNames {
     detectFailureQueue: `${detectFunction}-failures`,
     keyAlias: `alias/${stem}${s}`,
     producerPolicy: `${stem}-producer${s}`,
+    grafanaWorkspace: `${stem}${s}`,
   };
 }
 

@@ -28,11 +28,17 @@ export interface PolicyDocument {
 }
 
 /**
- * Actions AWS only authorizes on `"*"` (no resource-level permissions,
+ * Actions AWS only authorizes on `"*"` (no resource type in
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazontimestream.html):
- * the Timestream SDK calls DescribeEndpoints for endpoint discovery before every WriteRecords.
+ * the Timestream SDK calls DescribeEndpoints for endpoint discovery before every WriteRecords and
+ * query; the optional Grafana workspace role (infra/Dashboards.ts) also lists databases and runs
+ * table-less `SELECT`s for template variables — read-only, account-level.
  */
-export const AllowedStarResourceActions: readonly string[] = ['timestream:DescribeEndpoints'];
+export const AllowedStarResourceActions: readonly string[] = [
+  'timestream:DescribeEndpoints',
+  'timestream:ListDatabases',
+  'timestream:SelectValues',
+];
 
 /** What the Kinesis event source mapping reads with the function's role (standard iterator, no EFO). */
 export const KinesisConsumerActions = [

@@ -59,13 +59,25 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
       return { arn: `${arnPrefix('lambda')}:function:${inputs.name}` };
     case 'aws:lambda/eventSourceMapping:EventSourceMapping':
       return { uuid: `${name}-uuid` };
+    case 'aws:grafana/workspace:Workspace':
+      return {
+        arn: `${arnPrefix('grafana')}:/workspaces/g-mock`,
+        endpoint: `g-mock.grafana-workspace.${MockRegion}.amazonaws.com`,
+      };
+    case 'aws:grafana/workspaceServiceAccount:WorkspaceServiceAccount':
+      return { serviceAccountId: `${name}-sa` };
+    case 'aws:grafana/workspaceServiceAccountToken:WorkspaceServiceAccountToken':
+      return { key: 'glsa_mock' };
     default:
       return { arn: `${arnPrefix('mock')}:${type}/${name}` };
   }
 }
 
-/** Installs the mocks and returns the (live) list every registration is appended to. */
-export async function installMocks(): Promise<CapturedResource[]> {
+/**
+ * Installs the mocks and returns the (live) list every registration is appended to. `config` sets
+ * project config keys (`tidewatch:<key>`) as `pulumi config set` would, before the program reads them.
+ */
+export async function installMocks(config: Record<string, string> = {}): Promise<CapturedResource[]> {
   const captured: CapturedResource[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -110,6 +122,7 @@ export async function installMocks(): Promise<CapturedResource[]> {
     // A preview: a missing Lambda bundle is a warning, as in `pulumi preview` before `npm run build`.
     true,
   );
+  for (const [key, value] of Object.entries(config)) pulumi.runtime.setConfig(`tidewatch:${key}`, value);
   return captured;
 }
 
