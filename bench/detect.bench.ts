@@ -51,19 +51,25 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, Benc
   const out: Record<string, BenchCase> = {};
   for (const kind of DETECTOR_NAMES) {
     const samples: number[] = [];
+    const cpuSamples: number[] = [];
     let stateBytes = 0;
     let sink = 0;
     for (let r = 0; r < runs; r++) {
       const d = createDetector(kind);
+      const cpu0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < points; i++) sink += d.update(timesMs[i]!, values[i]!).score;
       samples.push(Number(process.hrtime.bigint() - t0) / points);
+      const cpu = process.cpuUsage(cpu0);
+      cpuSamples.push(((cpu.user + cpu.system) * 1000) / points);
       stateBytes = d.saveState().byteLength;
     }
     const nsPerOp = median(samples);
     out[`detector_${kind}`] = {
       nsPerOp,
       recordsPerSec: 1e9 / nsPerOp,
+      // CPU time per point: the shared machine's wall clock includes time spent waiting for a core.
+      cpuNsPerOp: median(cpuSamples),
       stateBytesPerSeries: stateBytes,
       points,
       runs,

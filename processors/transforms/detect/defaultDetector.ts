@@ -14,9 +14,9 @@ const DAY_BUCKETS = 288;
 const WEEK_BUCKETS = 168;
 /** Recent raw values kept for the robust (median) level model. */
 const RECENT = 32;
-/** Forecasting models: 0 = median of recent values, 1 = level + daily profile, 2 = level + weekly profile. */
+/** Forecasting models: 0 = median of recent values, 1 = offset + daily profile, 2 = offset + weekly profile. */
 const MODELS = 3;
-/** Score channels: 0 = point residual, 1 = short average of residuals (sustained deviation). */
+/** Score channels: 0 = point residual, 1 = median of the last 5 residuals (sustained deviation). */
 const CHANNELS = 2;
 /**
  * The sustained channel is the median |z| of the last 5 points: a single spike does not move it (the point
@@ -28,14 +28,12 @@ const Z_SOFT = 10;
 
 /** Tunables of the default detector. One set for every series: no per-series tuning. */
 export interface DefaultDetectorOptions {
-  /** Smoothing of a seasonal bucket, per visit of that bucket (≈ 4 periods of memory). */
+  /** Smoothing of a seasonal bucket, once per visit of that bucket (≈ 4 periods of memory). */
   readonly seasonalAlpha: number;
-  /** Smoothing of the deseasonalised level. */
+  /** Smoothing of the daily and weekly models' offsets (value − profile). */
   readonly levelAlpha: number;
   /** Smoothing of each model's mean absolute error (which model wins, and the residual scale). */
   readonly errorAlpha: number;
-  /** Smoothing of the sustained-deviation channel (average of recent |z|). */
-  readonly sustainedAlpha: number;
   /** Exceedance thresholds (in residual-scale units) of the point and sustained channels' tail models. */
   readonly pointTailStart: number;
   readonly sustainedTailStart: number;
@@ -48,8 +46,11 @@ export interface DefaultDetectorOptions {
   readonly warmupPoints: number;
   /** Robust filtering: values are clipped to forecast ± huberK scales before the models learn from them. */
   readonly huberK: number;
+  /** Score at which the detector considers it has raised an alarm (= the score of a p ≈ 1/400 surprise). */
   readonly alarmScore: number;
+  /** Points after an alarm during which scores are halved (one alarm per incident). */
   readonly suppressPoints: number;
+  /** A score this much above the alarm's own re-alarms during suppression (the incident got worse). */
   readonly escalation: number;
   /** Forecast errors are capped at this many scales before the error and scale estimates learn them. */
   readonly errorCap: number;
@@ -59,7 +60,6 @@ export const DEFAULT_DETECTOR_OPTIONS: DefaultDetectorOptions = {
   seasonalAlpha: 0.25,
   levelAlpha: 0.1,
   errorAlpha: 0.02,
-  sustainedAlpha: 0.25,
   pointTailStart: 2,
   sustainedTailStart: 1.5,
   tailRateAlpha: 0.005,
@@ -73,22 +73,68 @@ export const DEFAULT_DETECTOR_OPTIONS: DefaultDetectorOptions = {
   errorCap: 2,
 };
 
-/** Median of the first `n` items of `src`, using `scratch` (length ≥ n) for sorting. */
+/** Median of the first `n` items of `src`: insertion sort into `scratch` (n ≤ 32; no allocation). */
 function median(src: Float64Array, n: number, scratch: Float64Array): number {
-  for (let i = 0; i < n; i++) scratch[i] = src[i]!;
-  const view = scratch.subarray(0, n);
-  view.sort();
+  for (let i = 0; i < n; i++) {
+    const v = src[i]!;
+    let j = i - 1;
+    while (j >= 0 && scratch[j]! > v) {
+      scratch[j + 1] = scratch[j]!;
+      j--;
+    }
+    scratch[j + 1] = v;
+  }
   const h = n >> 1;
-  return n % 2 === 1 ? view[h]! : 0.5 * (view[h - 1]! + view[h]!);
+  return n % 2 === 1 ? scratch[h]! : 0.5 * (scratch[h - 1]! + scratch[h]!);
+}
+
+/** Median of a sorted prefix of length `n`. */
+function sortedMedian(sorted: Float64Array, n: number): number {
+  const h = n >> 1;
+  return n % 2 === 1 ? sorted[h]! : 0.5 * (sorted[h - 1]! + sorted[h]!);
 }
 
 /**
- * The default detector: three forecasting models compete online (robust recent level, daily and weekly
- * profiles keyed by event time); the residual of the currently best one, in units of its recent mean
- * absolute error, feeds two channels (the point itself and a short average, for sustained shifts); each
- * channel's tail is modelled per series by peaks over threshold (exceedance rate × exponential excess,
- * the shape-0 case of SPOT, Siffer et al., KDD 2017), giving a calibrated surprise −ln p that is
- * comparable across series; the score maps the larger surprise into [0, 1).
+ * Replaces `out` by `inp` in the sorted prefix `sorted[0..n)` (or inserts `inp` when `n` grows: pass
+ * `out = NaN`). O(n) shifts, no allocation: the recent-level median costs ~32 moves per point.
+ */
+function sortedReplace(sorted: Float64Array, n: number, out: number, inp: number): void {
+  let len = n;
+  if (!Number.isNaN(out)) {
+    let i = 0;
+    while (i < len && sorted[i] !== out) i++;
+    for (; i < len - 1; i++) sorted[i] = sorted[i + 1]!;
+    len--;
+  }
+  let j = len - 1;
+  while (j >= 0 && sorted[j]! > inp) {
+    sorted[j + 1] = sorted[j]!;
+    j--;
+  }
+  sorted[j + 1] = inp;
+}
+
+/**
+ * The default detector. Per point, in order:
+ *
+ * 1. **Forecast.** Three models compete online: the median of the last 32 values (robust level), a daily
+ *    profile (288 five-minute buckets keyed by event time) plus a fast offset, and a weekly profile
+ *    (168 hour-of-week buckets) plus its offset. The one with the lowest recent mean absolute error wins,
+ *    seasonal ones once they have seen a full period — the series says whether it is seasonal, and no
+ *    period is assumed in points, so 10 s and 1 h windows and gaps all work.
+ * 2. **Residual scale.** The winner's recent mean absolute error, never below what this time of day usually
+ *    shows (a per-bucket error profile: busy hours are noisier). Errors are winsorised at 2 scales before
+ *    they are learned, and models learn from values clipped to forecast ± 3 scales (robust Holt–Winters,
+ *    Gelper, Fried & Croux 2010), so an incident barely teaches the models that it is normal.
+ * 3. **Surprise.** Two channels: the point residual |z| (spikes) and the median |z| of the last 5 points
+ *    (level shifts, missing peaks). Each channel's tail is learned per series by peaks over threshold —
+ *    exceedance rate λ above a start u and mean excess β, the shape-0 case of SPOT (Siffer et al.,
+ *    KDD 2017) — giving a calibrated surprise −ln p = −ln λ + (z − u)/β that means the same on every series.
+ *    Residuals beyond 10 scales grow logarithmically, so flat-between-spikes series cannot swamp the rest.
+ * 4. **Score.** `s / (s + 6)` of the larger surprise: 0.5 at p ≈ 1/400. After an alarm (score ≥ 0.5) the
+ *    next 10 points are halved unless they escalate, so an incident raises one alarm, not one per point.
+ *
+ * State is ~3.6 KB (serialised), cost ~1 µs per point warm.
  *
  * @example
  * const d = new DefaultDetector();
@@ -98,7 +144,9 @@ export class DefaultDetector implements Detector {
   readonly kind = 'default' as const;
   private readonly out: DetectorOutput = { score: 0, expected: 0, expectedLow: 0, expectedHigh: 0 };
   private readonly o: DefaultDetectorOptions;
-  private readonly scratch = new Float64Array(RECENT);
+  private readonly scratch = new Float64Array(SUSTAINED);
+  /** The recent values, sorted (derived from `recent`; rebuilt on restore, not stored). */
+  private recentSorted = new Float64Array(RECENT);
 
   private count = 0;
   private firstTimeMs = 0;
@@ -117,7 +165,7 @@ export class DefaultDetector implements Detector {
   /** Per channel: exceedance rate and mean excess of the tail model. */
   private tailRate = new Float64Array(CHANNELS);
   private tailExcess = new Float64Array(CHANNELS);
-  /** Seasonal profiles (deviation from the level); NaN = bucket not seen yet. */
+  /** Seasonal profiles: mean value per bucket over previous periods; NaN = bucket not seen yet. */
   private daily = new Float32Array(DAY_BUCKETS).fill(Number.NaN);
   private weekly = new Float32Array(WEEK_BUCKETS).fill(Number.NaN);
   /** Mean absolute forecast error per time-of-day bucket; NaN = not seen yet. */
@@ -191,7 +239,7 @@ export class DefaultDetector implements Detector {
     }
     if (this.count === 0) this.firstTimeMs = timeMs;
     const nRecent = Math.min(this.count, RECENT);
-    const predRecent = nRecent > 0 ? median(this.recent, nRecent, this.scratch) : value;
+    const predRecent = nRecent > 0 ? sortedMedian(this.recentSorted, nRecent) : value;
     const dayBucket = Math.floor((((timeMs % DAY_MS) + DAY_MS) % DAY_MS) / (DAY_MS / DAY_BUCKETS));
     const weekBucket = Math.floor((((timeMs % WEEK_MS) + WEEK_MS) % WEEK_MS) / (WEEK_MS / WEEK_BUCKETS));
     const spanMs = timeMs - this.firstTimeMs;
@@ -286,6 +334,12 @@ export class DefaultDetector implements Detector {
       acc[7]! += Math.min(Math.abs(d), cap);
       acc[8]! += 1;
     }
+    sortedReplace(
+      this.recentSorted,
+      nRecent,
+      nRecent < RECENT ? Number.NaN : this.recent[this.recentHead]!,
+      value,
+    );
     this.recent[this.recentHead] = value;
     this.recentHead = (this.recentHead + 1) % RECENT;
     this.count++;
@@ -298,7 +352,6 @@ export class DefaultDetector implements Detector {
     w.f64(o.seasonalAlpha);
     w.f64(o.levelAlpha);
     w.f64(o.errorAlpha);
-    w.f64(o.sustainedAlpha);
     w.f64(o.pointTailStart);
     w.f64(o.sustainedTailStart);
     w.f64(o.tailRateAlpha);
@@ -342,7 +395,6 @@ export class DefaultDetector implements Detector {
       seasonalAlpha: r.f64(),
       levelAlpha: r.f64(),
       errorAlpha: r.f64(),
-      sustainedAlpha: r.f64(),
       pointTailStart: r.f64(),
       sustainedTailStart: r.f64(),
       tailRateAlpha: r.f64(),
@@ -364,6 +416,9 @@ export class DefaultDetector implements Detector {
     d.lastAlarm = r.f64();
     d.alarmPeak = r.f64();
     d.recent = r.f64s(RECENT);
+    const n = Math.min(d.count, RECENT);
+    d.recentSorted.set(d.recent.subarray(0, n));
+    d.recentSorted.subarray(0, n).sort();
     d.recentZ = r.f64s(SUSTAINED);
     d.acc = r.f64s(9);
     d.modelErr = r.f64s(MODELS);
