@@ -183,8 +183,10 @@ function describeError(err: unknown): string {
 
 /** Throttling, 5xx, timeouts, resets and refused connections are worth another try; the rest not. */
 function isRetryable(err: unknown): boolean {
-  const name = (err as { name?: unknown } | undefined)?.name;
-  return !(typeof name === 'string' && NON_RETRYABLE_ERRORS.has(name));
+  const e = err as { name?: unknown; message?: unknown } | undefined;
+  if (typeof e?.name === 'string' && NON_RETRYABLE_ERRORS.has(e.name)) return false;
+  // Client configuration, not the service: no amount of waiting brings a region.
+  return !(typeof e?.message === 'string' && e.message.startsWith('Region is missing'));
 }
 
 function positive(name: string, value: number | undefined, fallback: number, min = 0): number {
