@@ -1,0 +1,403 @@
+/**
+ * Stage two as a Lambda handler body (the `tidewatch-detect` function, DESIGN.md §1): one batch of
+ * one metrics shard → decode partials → merge (WindowMerger, exactly-once by sequence range) → close
+ * windows by watermark or idleness → score (detectors, alert rules) → windows table → alerts (SNS) →
+ * checkpoint (DynamoDB, conditional on its version).
+ *
+ * Order and failure: sinks first, checkpoint last. If a sink cannot deliver, or the checkpoint put
+ * loses a race, the in-memory state is dropped and the batch is reported for retry from its first
+ * unprocessed record; the redelivery re-merges from the last checkpoint and writes identical records
+ * (same versions and values, accepted idempotently). Records whose sequence number is at or before the
+ * checkpoint's are skipped: they were folded in already.
+ *
+ * Besides Kinesis events the handler accepts a control event, `{ "tidewatch": "tick" }` (close
+ * windows of idle shards: no metrics record arrives once traffic stops, so nothing else would) or
+ * `{ "tidewatch": "flush" }` (close every open window now: the embedded mode's shutdown), optionally
+ * with `"shards": ["shardId-…"]`; by default every shard of the metrics stream.
+ */
+import { Dimension, Names, PipelineMeasure, RejectCode } from '../schema.ts';
+import type { AlertDedupeSnapshot } from '../sinks/alertDeduper.ts';
+import type { AlertEvent as SinkAlertEvent } from '../sinks/alertEvent.ts';
+import type { ArchiveReject, FirehoseArchiver } from '../sinks/firehoseArchiver.ts';
+import type { AlertPublishResult } from '../sinks/snsAlertPublisher.ts';
+import type { SeriesWindowRecord, TimeSeriesSink } from '../sinks/timeSeriesRecord.ts';
+import type { KinesisBatchResponse, KinesisEvent, KinesisEventRecord } from '../sources/kinesisEvent.ts';
+import type { AlertEvent } from '../transforms/detect/alertRules.ts';
+import type { WindowPartial } from '../transforms/window/aggregateBatch.ts';
+import { decodePartials } from '../transforms/window/partialCodec.ts';
+import { compareSequenceNumbers } from '../transforms/window/sequenceNumber.ts';
+import {
+  type DetectShardState,
+  DetectStateKind,
+  decodeDetectState,
+  encodeDetectState,
+  newDetectShardState,
+} from './detectState.ts';
+import type { HandlerConfig } from './handlerConfig.ts';
+import { budgetMs, isKinesisEvent, type LambdaContextLike, shardIdOf } from './lambdaContext.ts';
+import { type PipelineLogger, silentLogger } from './logger.ts';
+import { scoreWindows } from './scoreWindows.ts';
+import type { StateBlobStore } from './stateBlobs.ts';
+
+/** Control event of the detect handler (scheduled tick, embedded shutdown). */
+export interface DetectControlEvent {
+  tidewatch: 'tick' | 'flush';
+  /** Metrics shards to visit; default every shard of the metrics stream. */
+  shards?: string[];
+}
+
+/** What the detect handler answers to a control event. */
+export interface DetectControlResult {
+  shards: number;
+  windowsWritten: number;
+  alerts: number;
+  failed: string[];
+  /** Windows still open in the visited shards' mergers (after this run). */
+  openWindows: number;
+  /** Series the visited shards' mergers hold. */
+  series: number;
+}
+
+/** An alert publisher (SnsAlertPublisher) with dedupe state to checkpoint. */
+export interface AlertPublisherLike {
+  publish(events: readonly SinkAlertEvent[], options?: { budgetMs?: number }): Promise<AlertPublishResult>;
+  snapshot(): AlertDedupeSnapshot;
+}
+
+/** What the detect handler needs; `processors/handlers/detect.ts` builds it from the environment. */
+export interface DetectDeps {
+  config: HandlerConfig;
+  /** Shard checkpoints. */
+  states: StateBlobStore;
+  /** Windows and pipeline-health records (Timestream, or the embedded DuckDB store). */
+  sink: TimeSeriesSink;
+  /** Error archive for malformed partials and records the sink rejected. */
+  archiver: FirehoseArchiver;
+  /** Publisher for one shard, restored from its dedupe snapshot; omitted = alerts only logged. */
+  alertPublisher?: (snapshot: AlertDedupeSnapshot | undefined) => AlertPublisherLike;
+  /** The metrics stream's shard ids, for control events without `shards`. */
+  listShards?: () => Promise<string[]>;
+  logger?: PipelineLogger;
+  /** Wall clock (idleness, telemetry). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** The detect handler. */
+export type DetectHandler = {
+  (event: KinesisEvent, context?: LambdaContextLike): Promise<KinesisBatchResponse>;
+  (event: DetectControlEvent, context?: LambdaContextLike): Promise<DetectControlResult>;
+};
+
+interface ShardRun {
+  records: number;
+  events: number;
+  rejected: number;
+  late: number;
+  windowsWritten: number;
+  timestreamRejected: number;
+  alerts: number;
+  /** Index of the first record not folded in when the run failed. */
+  failedAt: number | undefined;
+}
+
+function toSinkAlert(e: AlertEvent, dimensions: Record<string, string>): SinkAlertEvent {
+  const out: SinkAlertEvent = {
+    kind: e.kind,
+    service: e.service,
+    metric: e.metric,
+    windowStartMs: e.windowStartMs,
+    windowEndMs: e.windowEndMs,
+    value: e.value,
+    expectedLow: e.expectedLow,
+    expectedHigh: e.expectedHigh,
+    score: e.score,
+    threshold: e.threshold,
+  };
+  const extra: Record<string, string> = {};
+  for (const [k, v] of Object.entries(dimensions)) {
+    if (k !== Dimension.service && k !== Dimension.windowMs) extra[k] = v;
+  }
+  if (Object.keys(extra).length > 0) out.dimensions = extra;
+  return out;
+}
+
+/**
+ * Creates the detect handler. Shard state lives in the closure (per container) and is reloaded from
+ * the state store on a cold start or after any failure. Calls for one shard are serialized.
+ *
+ * @example
+ * const handler = createDetectHandler({ config, states, sink, archiver, alertPublisher });
+ * await handler(kinesisEvent, context);          // { batchItemFailures }
+ * await handler({ tidewatch: 'flush' });        // close everything (shutdown)
+ */
+export function createDetectHandler(deps: DetectDeps): DetectHandler {
+  const { config, states, sink, archiver } = deps;
+  const log = deps.logger ?? silentLogger;
+  const now = deps.now ?? Date.now;
+  const cache = new Map<string, DetectShardState>();
+  const locks = new Map<string, Promise<unknown>>();
+
+  const stateRef = (shard: string) => ({ kind: DetectStateKind, key: `${config.metricsStream}/${shard}` });
+
+  function withLock<T>(shard: string, fn: () => Promise<T>): Promise<T> {
+    const prev = locks.get(shard) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const settled = run.catch(() => undefined);
+    locks.set(shard, settled);
+    settled.then(() => {
+      if (locks.get(shard) === settled) locks.delete(shard);
+    });
+    return run;
+  }
+
+  async function load(shard: string, budget: number, create: boolean): Promise<DetectShardState | undefined> {
+    const cached = cache.get(shard);
+    if (cached !== undefined) return cached;
+    const blob = await states.load(stateRef(shard), { budgetMs: budget });
+    let state: DetectShardState;
+    if (blob !== undefined) state = decodeDetectState(blob.data, blob.version, config.window);
+    else if (create) state = newDetectShardState(config.window);
+    else return undefined;
+    cache.set(shard, state);
+    return state;
+  }
+
+  /** Merges `records` (may be empty) into the shard, writes, alerts and checkpoints. */
+  async function runShard(
+    shard: string,
+    records: readonly KinesisEventRecord[],
+    mode: 'batch' | 'tick' | 'flush',
+    budget: number,
+  ): Promise<ShardRun> {
+    const run: ShardRun = {
+      records: records.length,
+      events: 0,
+      rejected: 0,
+      late: 0,
+      windowsWritten: 0,
+      timestreamRejected: 0,
+      alerts: 0,
+      failedAt: undefined,
+    };
+    const fail = (at: number, why: string, detail?: Record<string, unknown>): ShardRun => {
+      cache.delete(shard);
+      run.failedAt = at;
+      log.warn(`detect ${mode} failed: ${why}; state reloads from the last checkpoint`, { shard, ...detail });
+      return run;
+    };
+    let state: DetectShardState | undefined;
+    try {
+      state = await load(shard, budget, mode === 'batch');
+    } catch (err) {
+      return fail(0, 'cannot load the checkpoint', { error: (err as Error).message });
+    }
+    if (state === undefined) return run;
+    const nowMs = now();
+
+    let start = 0;
+    if (state.lastSeq !== null) {
+      while (
+        start < records.length &&
+        compareSequenceNumbers(records[start]!.kinesis.sequenceNumber, state.lastSeq) <= 0
+      ) {
+        start++;
+      }
+    }
+    const partials: WindowPartial[] = [];
+    const rejects: ArchiveReject[] = [];
+    for (let i = start; i < records.length; i++) {
+      const k = records[i]!.kinesis;
+      const bytes = Buffer.from(k.data, 'base64');
+      const decoded = decodePartials(bytes);
+      if (decoded.kind === 'ok') {
+        for (const p of decoded.value) {
+          partials.push(p);
+          run.events += p.count;
+        }
+      } else if (decoded.kind === 'reject') {
+        run.rejected++;
+        rejects.push({
+          data: bytes,
+          code: decoded.code,
+          ...(decoded.detail === undefined ? {} : { detail: decoded.detail }),
+          source: `${config.metricsStream}/${shard}/${k.sequenceNumber}`,
+        });
+      }
+    }
+
+    const stats = state.merger.add(partials, nowMs);
+    run.late = stats.lateEvents + stats.conflictEvents;
+    if (stats.conflicts > 0) {
+      log.warn('partials overlapping merged ranges were skipped', {
+        shard,
+        conflicts: stats.conflicts,
+        events: stats.conflictEvents,
+      });
+    }
+    const closedResult = mode === 'flush' ? state.merger.flush(nowMs) : state.merger.close(nowMs);
+    const scored = scoreWindows(
+      state,
+      closedResult.closed,
+      closedResult.corrections,
+      state.merger.watermarkMs,
+      config,
+    );
+    const changed = records.length > start || scored.records.length > 0 || closedResult.evicted > 0;
+
+    if (scored.records.length > 0) {
+      const written = await sink.write(scored.records, { budgetMs: budget });
+      for (let i = 0; i < written.outcomes.length; i++) {
+        const o = written.outcomes[i]!;
+        if (o.kind === 'retry') return fail(start, 'windows not written', { reason: o.reason });
+        if (o.kind === 'reject') {
+          run.timestreamRejected++;
+          const r = scored.records[i]!;
+          rejects.push({
+            data: JSON.stringify(r),
+            code: RejectCode.timestreamRejected,
+            ...(o.detail === undefined ? {} : { detail: o.detail }),
+            source: `${config.timestreamDatabase}.${r.table}`,
+          });
+        } else run.windowsWritten++;
+      }
+    }
+
+    if (scored.alerts.length > 0) {
+      const events = scored.alerts.map((a) => toSinkAlert(a.event, a.dimensions));
+      for (const e of events) log.info(`${e.kind} ${e.service} ${e.metric}`, { shard, ...e });
+      if (deps.alertPublisher !== undefined) {
+        const publisher = deps.alertPublisher(state.dedupe);
+        const published = await publisher.publish(events, { budgetMs: budget });
+        for (let i = 0; i < published.outcomes.length; i++) {
+          const o = published.outcomes[i]!;
+          if (o.kind === 'retry') return fail(start, 'alert not published', { reason: o.reason });
+          if (o.kind === 'reject') {
+            rejects.push({
+              data: JSON.stringify(events[i]),
+              code: o.code,
+              ...(o.detail === undefined ? {} : { detail: o.detail }),
+              source: 'sns',
+            });
+          }
+        }
+        state.dedupe = publisher.snapshot();
+        run.alerts += published.stats.published;
+      } else run.alerts += events.length;
+    }
+
+    if (rejects.length > 0) {
+      const archived = await archiver.archiveRejects(rejects, { budgetMs: budget });
+      if (archived.outcomes.some((o) => o.kind === 'retry')) return fail(start, 'rejects not archived');
+    }
+
+    if (changed) {
+      if (records.length > 0) state.lastSeq = records[records.length - 1]!.kinesis.sequenceNumber;
+      const version = state.version + 1;
+      const saved = await states.save(stateRef(shard), version, encodeDetectState(state), {
+        budgetMs: budget,
+      });
+      if (saved.kind !== 'ok') return fail(start, `checkpoint not stored (${saved.kind})`);
+      state.version = version;
+    }
+    if (mode === 'batch' || scored.records.length > 0) {
+      log.info(`detect ${mode}`, {
+        shard,
+        records: records.length,
+        skipped: start,
+        partials: partials.length,
+        duplicates: stats.duplicates,
+        closed: closedResult.closed.length,
+        corrections: closedResult.corrections.length,
+        zeroFilled: scored.zeroFilled,
+        written: run.windowsWritten,
+        alerts: run.alerts,
+        watermark: Number.isFinite(state.merger.watermarkMs)
+          ? new Date(state.merger.watermarkMs).toISOString()
+          : null,
+      });
+    }
+    return run;
+  }
+
+  async function health(
+    shard: string,
+    run: ShardRun,
+    startedMs: number,
+    records: readonly KinesisEventRecord[],
+    context?: LambdaContextLike,
+  ) {
+    let newest = Number.NaN;
+    for (const r of records) {
+      const t = r.kinesis.approximateArrivalTimestamp * 1000;
+      if (!(t <= newest)) newest = t;
+    }
+    const record: SeriesWindowRecord = {
+      table: config.pipelineTable,
+      dimensions: { [Dimension.stage]: 'detect', [Dimension.shard]: shard },
+      timeMs: startedMs,
+      version: 1,
+      measures: {
+        [PipelineMeasure.records.name]: run.records,
+        [PipelineMeasure.events.name]: run.events,
+        [PipelineMeasure.rejected.name]: run.rejected,
+        [PipelineMeasure.late.name]: run.late,
+        [PipelineMeasure.retried.name]: run.failedAt === undefined ? 0 : run.records - run.failedAt,
+        [PipelineMeasure.iteratorAgeMs.name]: Number.isFinite(newest) ? Math.max(0, startedMs - newest) : 0,
+        [PipelineMeasure.timestreamRejected.name]: run.timestreamRejected,
+        [PipelineMeasure.durationMs.name]: now() - startedMs,
+      },
+    };
+    const out = await sink.write([record], { budgetMs: Math.min(5_000, budgetMs(context)) });
+    if (out.stats.written !== 1)
+      log.warn('pipeline health record not written', { shard, table: Names.pipelineTable });
+  }
+
+  async function control(
+    event: DetectControlEvent,
+    context?: LambdaContextLike,
+  ): Promise<DetectControlResult> {
+    const budget = budgetMs(context);
+    let shards = event.shards;
+    if (shards === undefined) {
+      shards = deps.listShards === undefined ? [...cache.keys()] : await deps.listShards();
+    }
+    const result: DetectControlResult = {
+      shards: shards.length,
+      windowsWritten: 0,
+      alerts: 0,
+      failed: [],
+      openWindows: 0,
+      series: 0,
+    };
+    for (const shard of shards) {
+      const run = await withLock(shard, () => runShard(shard, [], event.tidewatch, budget));
+      result.windowsWritten += run.windowsWritten;
+      result.alerts += run.alerts;
+      if (run.failedAt !== undefined) result.failed.push(shard);
+      const memory = cache.get(shard)?.merger.memoryStats();
+      if (memory !== undefined) {
+        result.openWindows += memory.openWindows;
+        result.series += memory.series;
+      }
+    }
+    return result;
+  }
+
+  async function batch(event: KinesisEvent, context?: LambdaContextLike): Promise<KinesisBatchResponse> {
+    const records = event.Records;
+    if (records.length === 0) return { batchItemFailures: [] };
+    const startedMs = now();
+    const shard = shardIdOf(records[0]);
+    const budget = budgetMs(context);
+    const run = await withLock(shard, () => runShard(shard, records, 'batch', budget));
+    await health(shard, run, startedMs, records, context);
+    if (run.failedAt === undefined || run.failedAt >= records.length) return { batchItemFailures: [] };
+    return { batchItemFailures: [{ itemIdentifier: records[run.failedAt]!.kinesis.sequenceNumber }] };
+  }
+
+  return (async (event: KinesisEvent | DetectControlEvent, context?: LambdaContextLike) => {
+    if (isKinesisEvent(event)) return batch(event, context);
+    if (event?.tidewatch === 'tick' || event?.tidewatch === 'flush') return control(event, context);
+    throw new TypeError('detect handler: expected a Kinesis event or {"tidewatch":"tick"|"flush"}');
+  }) as DetectHandler;
+}

@@ -1,0 +1,198 @@
+/**
+ * Scoring of closed windows (detect stage): per series, in window order, each scored metric's value
+ * goes through its detector and alert rule; the window's record carries the highest anomaly score,
+ * the expected band of the metric that scored it, and whether the series is alerting.
+ *
+ * A window with no events never reaches stage two, so a service that goes silent would produce no
+ * window at all and its traffic drop would go unseen. Windows the merged watermark has passed with no
+ * data are therefore zero-filled for known series — a record with count 0 and the event rate scored
+ * as 0 — for at most `maxSilentWindows` windows after the series' last data.
+ */
+import { Measure, MetricMeasure, type MetricName, Names } from '../schema.ts';
+import type { SeriesWindowRecord } from '../sinks/timeSeriesRecord.ts';
+import { type AlertEvent, decideAlert, resolveAlertRule } from '../transforms/detect/alertRules.ts';
+import type { ClosedWindow } from '../transforms/window/mergePartials.ts';
+import {
+  alertStateOf,
+  type DetectShardState,
+  detectorOf,
+  type SeriesScoring,
+  seriesScoring,
+  type WindowScore,
+} from './detectState.ts';
+import type { HandlerConfig } from './handlerConfig.ts';
+
+/** Output of {@link scoreWindows}. */
+export interface ScoredWindows {
+  /** Records for the windows table, in series then time order. */
+  records: SeriesWindowRecord[];
+  /** Alert and recovery events, in the same order, with their series' dimensions. */
+  alerts: Array<{ event: AlertEvent; dimensions: Record<string, string> }>;
+  /** Windows fed to the detectors (real and zero-filled). */
+  scored: number;
+  zeroFilled: number;
+}
+
+function scoreKey(seriesKey: string, startMs: number): string {
+  return `${seriesKey}\u0000${startMs}`;
+}
+
+function withScore(measures: Partial<Record<string, number>>, s: WindowScore | undefined) {
+  const m: Partial<Record<string, number>> = { ...measures };
+  if (s !== undefined) {
+    if (Number.isFinite(s.score)) {
+      m[Measure.anomalyScore.name] = s.score;
+      m[Measure.expectedLow.name] = s.expectedLow;
+      m[Measure.expectedHigh.name] = s.expectedHigh;
+    }
+    m[Measure.alerting.name] = s.alerting;
+  }
+  return m;
+}
+
+/**
+ * Scores the windows a merger just closed and builds their records (corrections keep the score their
+ * window got when it first closed). Mutates `state` (detectors, alert states, scores).
+ *
+ * @example
+ * const { closed, corrections, watermarkMs } = state.merger.merge(partials, Date.now());
+ * const { records, alerts } = scoreWindows(state, closed, corrections, watermarkMs, config);
+ */
+export function scoreWindows(
+  state: DetectShardState,
+  closed: readonly ClosedWindow[],
+  corrections: readonly ClosedWindow[],
+  watermarkMs: number,
+  config: HandlerConfig,
+): ScoredWindows {
+  const out: ScoredWindows = { records: [], alerts: [], scored: 0, zeroFilled: 0 };
+  const windowMs = config.window.windowMs;
+  const stepMs = config.window.slideMs ?? windowMs;
+  const metrics = config.alerts.metrics;
+  const table = config.windowsTable;
+
+  const bySeries = new Map<string, ClosedWindow[]>();
+  for (const w of closed) {
+    let list = bySeries.get(w.seriesKey);
+    if (list === undefined) {
+      list = [];
+      bySeries.set(w.seriesKey, list);
+    }
+    list.push(w);
+  }
+
+  const score = (
+    s: SeriesScoring,
+    startMs: number,
+    measures: Partial<Record<string, number>>,
+  ): WindowScore => {
+    const count = measures[Measure.count.name] ?? 0;
+    const service = s.dimensions.service ?? '';
+    let best: WindowScore = {
+      score: Number.NaN,
+      expectedLow: Number.NaN,
+      expectedHigh: Number.NaN,
+      alerting: 0,
+    };
+    for (const metric of metrics) {
+      const value = measures[MetricMeasure[metric as MetricName]];
+      if (value === undefined || !Number.isFinite(value)) continue;
+      const d = detectorOf(s, metric, config.detector).update(startMs, value);
+      if (!(d.score <= best.score)) {
+        best = { score: d.score, expectedLow: d.expectedLow, expectedHigh: d.expectedHigh, alerting: 0 };
+      }
+      const event = decideAlert(alertStateOf(s, metric), resolveAlertRule(config.alerts, service, metric), {
+        service,
+        metric,
+        windowStartMs: startMs,
+        windowEndMs: startMs + windowMs,
+        value,
+        eventCount: count,
+        detector: d,
+      });
+      if (event !== undefined) out.alerts.push({ event, dimensions: s.dimensions });
+    }
+    for (const a of s.alerts.values()) if (a.alerting) best.alerting = 1;
+    s.lastScoredStartMs = startMs;
+    out.scored++;
+    state.scores.set(scoreKey(s.key, startMs), best);
+    return best;
+  };
+
+  const zeroFill = (s: SeriesScoring, untilStartMs: number): void => {
+    if (config.maxSilentWindows === 0 || !Number.isFinite(s.lastScoredStartMs)) return;
+    for (let t = s.lastScoredStartMs + stepMs; t < untilStartMs; t += stepMs) {
+      if (t - s.lastDataStartMs > config.maxSilentWindows * stepMs) return;
+      const measures: Partial<Record<string, number>> = {
+        [Measure.count.name]: 0,
+        [Measure.errors.name]: 0,
+        [Measure.status4xx.name]: 0,
+        [Measure.status5xx.name]: 0,
+        [Measure.bytes.name]: 0,
+        [Measure.eventRate.name]: 0,
+        [Measure.latencyCount.name]: 0,
+      };
+      const sc = score(s, t, measures);
+      out.zeroFilled++;
+      // Version 0: any real data for this window later (a late source) has count ≥ 1 and replaces it.
+      out.records.push({
+        table,
+        dimensions: s.dimensions,
+        timeMs: t,
+        version: 0,
+        measures: withScore(measures, sc),
+      });
+    }
+  };
+
+  const keys = new Set<string>([...bySeries.keys(), ...state.series.keys()]);
+  for (const key of keys) {
+    const list = bySeries.get(key);
+    let s = state.series.get(key);
+    if (list !== undefined) {
+      list.sort((a, b) => a.windowStartMs - b.windowStartMs);
+      if (s === undefined) s = seriesScoring(state, key, list[0]!.dimensions);
+      for (const w of list) {
+        const rec: SeriesWindowRecord = {
+          table: w.table === Names.windowsTable ? table : w.table,
+          dimensions: w.dimensions,
+          timeMs: w.timeMs,
+          version: w.version,
+          measures: w.measures,
+        };
+        if (w.windowStartMs <= s.lastScoredStartMs) {
+          // Closed after a later window was scored (late source): keep the detectors in time order.
+          rec.measures = withScore(w.measures, state.scores.get(scoreKey(key, w.windowStartMs)));
+        } else {
+          zeroFill(s, w.windowStartMs);
+          rec.measures = withScore(w.measures, score(s, w.windowStartMs, w.measures));
+        }
+        if ((w.measures[Measure.count.name] ?? 0) > 0 && w.windowStartMs > s.lastDataStartMs) {
+          s.lastDataStartMs = w.windowStartMs;
+        }
+        out.records.push(rec);
+      }
+    }
+    if (s !== undefined && Number.isFinite(watermarkMs)) zeroFill(s, watermarkMs - windowMs + 1);
+  }
+
+  for (const w of corrections) {
+    out.records.push({
+      table: w.table === Names.windowsTable ? table : w.table,
+      dimensions: w.dimensions,
+      timeMs: w.timeMs,
+      version: w.version,
+      measures: withScore(w.measures, state.scores.get(scoreKey(w.seriesKey, w.windowStartMs))),
+    });
+  }
+
+  // Scores are needed only while a window can still be corrected (merger retention).
+  if (Number.isFinite(watermarkMs)) {
+    const horizon = watermarkMs - config.window.closedRetentionMs - 2 * windowMs;
+    for (const k of state.scores.keys()) {
+      const start = Number(k.slice(k.lastIndexOf('\u0000') + 1));
+      if (start < horizon) state.scores.delete(k);
+    }
+  }
+  return out;
+}
