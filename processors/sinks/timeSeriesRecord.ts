@@ -110,10 +110,10 @@ export function countOutcomes(outcomes: readonly SinkOutcome[], stats: TimeSerie
   }
 }
 
-const measureTypes = new Map<string, MeasureType>();
-for (const m of Object.values(Measure)) measureTypes.set(`${Names.windowsTable}\u0000${m.name}`, m.type);
-for (const m of Object.values(PipelineMeasure))
-  measureTypes.set(`${Names.pipelineTable}\u0000${m.name}`, m.type);
+const measureTypesByTable = new Map<string, Map<string, MeasureType>>([
+  [Names.windowsTable, new Map(Object.values(Measure).map((m) => [m.name, m.type]))],
+  [Names.pipelineTable, new Map(Object.values(PipelineMeasure).map((m) => [m.name, m.type]))],
+]);
 const anyTableMeasureTypes = new Map<string, MeasureType>();
 for (const m of [...Object.values(Measure), ...Object.values(PipelineMeasure)]) {
   if (!anyTableMeasureTypes.has(m.name)) anyTableMeasureTypes.set(m.name, m.type);
@@ -129,7 +129,7 @@ for (const m of [...Object.values(Measure), ...Object.values(PipelineMeasure)]) 
  */
 export function measureTypeOf(table: string, measureName: string): MeasureType {
   return (
-    measureTypes.get(`${table}\u0000${measureName}`) ?? anyTableMeasureTypes.get(measureName) ?? 'DOUBLE'
+    measureTypesByTable.get(table)?.get(measureName) ?? anyTableMeasureTypes.get(measureName) ?? 'DOUBLE'
   );
 }
 

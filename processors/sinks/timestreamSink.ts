@@ -35,7 +35,6 @@ import {
   OK_OUTCOME,
   type SeriesWindowRecord,
   type SinkOutcome,
-  seriesRecordKey,
   type TimeSeriesSink,
   type TimeSeriesWriteOptions,
   type TimeSeriesWriteResult,
@@ -104,10 +103,14 @@ function toMeasureValues(r: SeriesWindowRecord): MeasureValue[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
+/** Table and non-empty dimensions in name order: the series identity (the upsert key without time). */
 function dimensionSignature(r: SeriesWindowRecord): string {
   const names = Object.keys(r.dimensions).sort();
   let sig = r.table;
-  for (const n of names) sig += `\u0000${n}=${r.dimensions[n]}`;
+  for (const n of names) {
+    const v = r.dimensions[n];
+    if (v !== undefined && v !== '') sig += `\u0000${n}=${v}`;
+  }
   return sig;
 }
 
@@ -194,6 +197,7 @@ export function planWriteRecords(
   const invalid: Array<{ index: number; detail: string }> = [];
   const measureValues: (MeasureValue[] | undefined)[] = new Array(n);
   const winnerByKey = new Map<string, number>();
+  const signatures: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const r = records[i]!;
     if (!Number.isSafeInteger(r.timeMs) || r.timeMs < 0) {
@@ -210,7 +214,9 @@ export function planWriteRecords(
       continue;
     }
     measureValues[i] = mv;
-    const key = seriesRecordKey(r);
+    const sig = dimensionSignature(r);
+    signatures[i] = sig;
+    const key = `${sig}\u0000${r.timeMs}`;
     const prev = winnerByKey.get(key);
     if (prev === undefined) {
       winnerByKey.set(key, i);
@@ -228,15 +234,20 @@ export function planWriteRecords(
     while (supersededBy[w]! >= 0) w = supersededBy[w]!;
     supersededBy[i] = w;
   }
-  const winners = [...winnerByKey.values()];
-  const signatures = new Map<number, string>();
-  for (const i of winners) signatures.set(i, dimensionSignature(records[i]!));
-  winners.sort((a, b) => {
-    const sa = signatures.get(a)!;
-    const sb = signatures.get(b)!;
-    if (sa !== sb) return sa < sb ? -1 : 1;
-    return records[a]!.timeMs - records[b]!.timeMs || a - b;
-  });
+  // Group by series (signature starts with the table, so tables stay together), then by time.
+  const groups = new Map<string, number[]>();
+  for (const i of winnerByKey.values()) {
+    const sig = signatures[i]!;
+    const g = groups.get(sig);
+    if (g === undefined) groups.set(sig, [i]);
+    else g.push(i);
+  }
+  const winners: number[] = [];
+  for (const sig of [...groups.keys()].sort()) {
+    const g = groups.get(sig)!;
+    if (g.length > 1) g.sort((a, b) => records[a]!.timeMs - records[b]!.timeMs || a - b);
+    for (const i of g) winners.push(i);
+  }
   const plans: WriteRecordsPlan[] = [];
   let start = 0;
   while (start < winners.length) {
