@@ -18,8 +18,8 @@ export interface SeededStore {
   services: readonly string[];
   /** The service with the injected incident, and its window range (alerting = 1). */
   incident: { service: string; fromMs: number; toMs: number };
-  /** Records written, per table. */
-  written: { windows: number; pipeline: number };
+  /** The records written, per table (for independent expectations). */
+  records: { windows: SeriesWindowRecord[]; pipeline: SeriesWindowRecord[] };
   close(): Promise<void>;
 }
 
@@ -157,7 +157,7 @@ export async function seedStore(opts: SeedOptions = {}): Promise<SeededStore> {
     lastWindowMs,
     services,
     incident,
-    written: { windows: windows.length, pipeline: pipeline.length },
+    records: { windows, pipeline },
     close: () => store.close(),
   };
 }
