@@ -156,11 +156,14 @@ const RESOLVED: Promise<void> = Promise.resolve();
 // `send` must not throw, but JSON.stringify and the caller's key function can. The try/catch lives in
 // these two small functions so the hot path itself has none; the last error is kept for the report.
 let lastHelperError: unknown;
+const THREW = Symbol('threw');
 
 function serialize(event: unknown): string | undefined {
   try {
     const s = JSON.stringify(event);
-    return typeof s === 'string' ? s : undefined;
+    if (typeof s === 'string') return s;
+    lastHelperError = undefined; // e.g. send(undefined): nothing to serialize, nothing thrown
+    return undefined;
   } catch (err) {
     lastHelperError = err;
     return undefined;
@@ -172,7 +175,7 @@ function callKeyFunction(fn: (event: object | string) => string, event: object |
     return fn(event);
   } catch (err) {
     lastHelperError = err;
-    return undefined;
+    return THREW;
   }
 }
 
@@ -374,7 +377,7 @@ class KinesisShipper implements Shipper {
         this.#reject(
           ShipperErrorReason.invalidPartitionKey,
           1,
-          lastHelperError,
+          k === THREW ? lastHelperError : undefined,
           `partitionKey() must return 1 to ${MAX_PARTITION_KEY_CHARS} characters`,
         );
         return;
