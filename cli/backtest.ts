@@ -43,8 +43,10 @@ interface LoadedSeries {
 export interface BacktestDetectorResult {
   detector: DetectorKindName;
   points: number;
-  /** Detector time only (update calls), nanoseconds per point. */
+  /** Detector time only (update calls), wall-clock nanoseconds per point. */
   nsPerPoint: number;
+  /** Detector CPU time per point (process CPU time, so other threads count too; robust to a busy machine). */
+  cpuNsPerPoint: number;
   nab: NabCorpusResult;
 }
 
@@ -69,13 +71,17 @@ function backtestDetector(kind: DetectorKindName, series: readonly LoadedSeries[
   const files: NabFileInput[] = [];
   let points = 0;
   let ns = 0n;
+  let cpuUs = 0;
   for (const s of series) {
     const detector = createDetector(kind);
     const scores = new Float64Array(s.values.length);
+    const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < s.values.length; i++)
       scores[i] = detector.update(s.timestampsMs[i]!, s.values[i]!).score;
     ns += process.hrtime.bigint() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    cpuUs += cpu.user + cpu.system;
     points += s.values.length;
     files.push({ name: s.name, timestampsMs: s.timestampsMs, scores, windows: s.windows });
   }
@@ -83,6 +89,7 @@ function backtestDetector(kind: DetectorKindName, series: readonly LoadedSeries[
     detector: kind,
     points,
     nsPerPoint: points > 0 ? Number(ns) / points : 0,
+    cpuNsPerPoint: points > 0 ? (cpuUs * 1000) / points : 0,
     nab: scoreCorpus(files),
   };
 }
@@ -120,13 +127,13 @@ function perFileTable(result: BacktestDetectorResult): string {
 
 function summaryTable(results: readonly BacktestDetectorResult[]): string {
   const profiles = Object.keys(NabProfiles) as NabProfileName[];
-  const rows = [['detector', ...profiles, 'threshold(std)', 'ns/point']];
+  const rows = [['detector', ...profiles, 'threshold(std)', 'cpu ns/point']];
   for (const r of results) {
     rows.push([
       r.detector,
       ...profiles.map((p) => fmt(r.nab[p].normalisedScore)),
       fmt(r.nab.standard.threshold, 4),
-      fmt(r.nsPerPoint, 0),
+      fmt(r.cpuNsPerPoint, 0),
     ]);
   }
   return `NAB normalised scores (0 = never fires, 100 = perfect):\n${table(rows)}`;
