@@ -241,6 +241,7 @@ export function buildFleetDashboard(o: DashboardOptions): ReturnType<DashboardBu
         grid: grid(0, 13, 12, 8),
         unit: Unit.fraction,
         min: 0,
+        softMax: o.errorRateThreshold,
         decimals: 2,
         fillOpacity: 0,
         interval,

@@ -65,6 +65,8 @@ interface PanelCommon {
 export interface TimeseriesPanelSpec extends PanelCommon {
   min?: number;
   max?: number;
+  /** The y axis reaches at least this value (Grafana `axisSoftMax`): quiet series stay visibly low. */
+  softMax?: number;
   decimals?: number;
   series?: Readonly<Record<string, SeriesStyle>>;
   /** A dashed threshold line (and the colour above it). */
@@ -115,6 +117,7 @@ export function timeseriesPanel(spec: TimeseriesPanelSpec): TimeseriesPanelBuild
   if (spec.interval !== undefined) p.interval(spec.interval);
   if (spec.min !== undefined) p.min(spec.min);
   if (spec.max !== undefined) p.max(spec.max);
+  if (spec.softMax !== undefined) p.axisSoftMax(spec.softMax);
   if (spec.decimals !== undefined) p.decimals(spec.decimals);
   if (spec.bars === true) p.drawStyle(GraphDrawStyle.Bars).fillOpacity(spec.fillOpacity ?? 80);
   if (spec.stacked === true) p.stacking(new StackingConfigBuilder().mode(StackingMode.Normal).group('A'));

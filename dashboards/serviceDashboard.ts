@@ -231,6 +231,7 @@ export function buildServiceDashboard(o: DashboardOptions): ReturnType<Dashboard
         grid: grid(12, 4, 12, 8),
         unit: Unit.fraction,
         min: 0,
+        softMax: o.errorRateThreshold,
         decimals: 2,
         interval,
         threshold: errorThreshold,

@@ -254,6 +254,8 @@ function drawChart(card, panel, result, ctx, W) {
   if (panel.threshold !== undefined && leftMax >= panel.threshold.value * 0.5) {
     leftMax = Math.max(leftMax, panel.threshold.value * 1.1);
   }
+  if (panel.softMax !== undefined)
+    leftMax = Number.isNaN(leftMax) ? panel.softMax : Math.max(leftMax, panel.softMax);
   const leftDomain = niceDomain(leftMin, leftMax, panel.min, panel.max);
   const rightStyle = right.length > 0 ? seriesStyle(panel, right[0]) : {};
   const rightValues = values(right);
@@ -318,6 +320,11 @@ function drawChart(card, panel, result, ctx, W) {
       }),
     );
     root.append(svg('path', { d: `M${x0 - 5},${margin.top + plotH + 1} l5,-7 l5,7 z`, fill: ALERT_COLOR }));
+    if (x1 - x0 > 34) {
+      const label = svg('text', { x: x0 + 4, y: margin.top + 11, class: 'alert-label' });
+      label.textContent = 'alert';
+      root.append(label);
+    }
   }
 
   const gapMs = Math.max(ctx.intervalMs, panel.minIntervalMs) * 2.5;
@@ -537,7 +544,7 @@ function serviceStatus(svc, data) {
   // The latest alerting window is one of the last few: the service is alerting now.
   if (data.toMs - last <= 3 * Math.max(data.intervalMs, 10_000))
     return { kind: 'alerting', text: 'alerting', last };
-  return { kind: 'alerted', text: `alerted ${hhmm(last)}`, last };
+  return { kind: 'alerted', text: `last alert ${hhmm(last)}`, last };
 }
 
 function renderFleet(data, statuses) {

@@ -41,6 +41,8 @@ export interface LocalPanel {
   unit: string;
   min?: number;
   max?: number;
+  /** Grafana `custom.axisSoftMax`: the axis reaches at least this value. */
+  softMax?: number;
   decimals?: number;
   /** The first non-base threshold step (drawn dashed; stat values above it turn its colour). */
   threshold?: { value: number; color: string };
@@ -212,8 +214,10 @@ export function readDashboardModel(
     const max = num(defaults.max);
     const decimals = num(defaults.decimals);
     const threshold = firstThreshold(defaults.thresholds);
+    const softMax = num(obj(defaults.custom).axisSoftMax);
     if (min !== undefined) lp.min = min;
     if (max !== undefined) lp.max = max;
+    if (softMax !== undefined) lp.softMax = softMax;
     if (decimals !== undefined) lp.decimals = decimals;
     const thresholdsStyle = str(
       obj(obj(defaults.custom).thresholdsStyle).mode,
