@@ -29,6 +29,11 @@ export interface FaultProxyOptions {
   callFailureRate?: number;
   /** Probability that a PutRecords call is written but answered with HTTP 500; default 0. */
   lostResponseRate?: number;
+  /**
+   * Faults for the first PutRecords calls, in order, before the random ones take over — so that a
+   * test exercises each kind whatever number of calls the producer happens to make.
+   */
+  scriptedCalls?: readonly ScriptedCallFault[];
   /** Interface to bind; default 127.0.0.1. Port is always ephemeral unless given. */
   host?: string;
   port?: number;
@@ -43,6 +48,15 @@ export interface FaultProxyStats {
   responsesLost: number;
   passedThrough: number;
 }
+
+/** A whole-call fault (or `none`: the call goes through the random per-entry failures). */
+export type ScriptedCallFault =
+  | 'internalFailure'
+  | 'serviceUnavailable'
+  | 'throttled'
+  | 'reset'
+  | 'lostResponse'
+  | 'none';
 
 export interface FaultProxy {
   /** `http://127.0.0.1:<port>`: the endpoint to hand to the producer. */
@@ -122,12 +136,17 @@ function answer(res: ServerResponse, status: number, body: unknown, errorType?: 
   res.end(text);
 }
 
-const WHOLE_CALL_FAULTS = [
-  { status: 500, type: 'InternalFailure', message: 'Internal service failure.' },
-  { status: 503, type: 'ServiceUnavailable', message: 'Service unavailable.' },
-  { status: 400, type: 'ProvisionedThroughputExceededException', message: 'Rate exceeded for stream.' },
-  { status: 0, type: 'reset', message: '' },
-] as const;
+const WHOLE_CALL_FAULTS = {
+  internalFailure: { status: 500, type: 'InternalFailure', message: 'Internal service failure.' },
+  serviceUnavailable: { status: 503, type: 'ServiceUnavailable', message: 'Service unavailable.' },
+  throttled: {
+    status: 400,
+    type: 'ProvisionedThroughputExceededException',
+    message: 'Rate exceeded for stream.',
+  },
+  reset: { status: 0, type: 'reset', message: '' },
+} as const;
+const WHOLE_CALL_FAULT_NAMES = Object.keys(WHOLE_CALL_FAULTS) as (keyof typeof WHOLE_CALL_FAULTS)[];
 
 /**
  * Starts the proxy on 127.0.0.1 (ephemeral port by default).
@@ -144,6 +163,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const entryFailureRate = options.entryFailureRate ?? 0.1;
   const callFailureRate = options.callFailureRate ?? 0.05;
   const lostResponseRate = options.lostResponseRate ?? 0;
+  const scriptedCalls = options.scriptedCalls ?? [];
   const stats: FaultProxyStats = {
     putRecordsCalls: 0,
     entriesSeen: 0,
@@ -169,11 +189,20 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       await passThrough(req, res, raw); // let the real endpoint produce the validation error
       return;
     }
+    const scripted = scriptedCalls[stats.putRecordsCalls];
     stats.putRecordsCalls++;
     stats.entriesSeen += body.Records.length;
-    if (random() < callFailureRate) {
+    const faultName =
+      scripted !== undefined
+        ? scripted === 'none' || scripted === 'lostResponse'
+          ? undefined
+          : scripted
+        : random() < callFailureRate
+          ? WHOLE_CALL_FAULT_NAMES[Math.floor(random() * WHOLE_CALL_FAULT_NAMES.length)]
+          : undefined;
+    if (faultName !== undefined) {
       stats.callsFailed++;
-      const fault = WHOLE_CALL_FAULTS[Math.floor(random() * WHOLE_CALL_FAULTS.length)]!;
+      const fault = WHOLE_CALL_FAULTS[faultName];
       if (fault.status === 0) {
         req.socket.destroy();
         return;
@@ -193,7 +222,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       }
       results = (JSON.parse(out.body.toString('utf8')) as PutRecordsAnswer).Records ?? [];
     }
-    if (random() < lostResponseRate) {
+    if (scripted === 'lostResponse' || (scripted === undefined && random() < lostResponseRate)) {
       stats.responsesLost++;
       answer(
         res,

@@ -41,6 +41,8 @@ describe('shipper through a faulty Kinesis (4 shards, per-entry and whole-call f
       entryFailureRate: 0.2,
       callFailureRate: 0.1,
       lostResponseRate: 0.05,
+      // Every kind of whole-call fault at least once, however few calls the shipper makes.
+      scriptedCalls: ['internalFailure', 'lostResponse', 'reset', 'none', 'serviceUnavailable', 'throttled'],
     });
   });
 
