@@ -55,4 +55,40 @@ describe('aggregateBatch', () => {
     expect(state.maxEventTimeMs).toBe(T0 + 40_000);
     expect(r.state.maxEventTimeMs).toBe(T0 + 40_500);
   });
+
+  it('keys series like seriesKey(dimensions), escaping separators, and folds the long tail into other', () => {
+    // Prepare
+    const config = defaultWindowConfig({ dimensions: ['route', 'status_class'], maxDistinctPerDimension: 2 });
+    const events = ['/a', '/b', '/c', '/a', '/d'].map((route) =>
+      ev(1_000, { service: 'auth|v2', route, status: 200 }),
+    );
+    // Act
+    const r = aggregateBatch(events, { ...ctxBase, config });
+    // Assess
+    expect(r.partials.map((p) => [p.seriesKey, p.count])).toEqual([
+      ['auth%7Cv2|route=/a|status_class=2xx', 2],
+      ['auth%7Cv2|route=/b|status_class=2xx', 1],
+      ['auth%7Cv2|route=other|status_class=2xx', 2],
+    ]);
+    expect(r.state.guard.toJSON()).toEqual({
+      route: { 'auth|v2': ['/a', '/b'] },
+      status_class: { 'auth|v2': ['2xx'] },
+    });
+  });
+
+  it('rejects non-finite and far-future timestamps with invalid_timestamp', () => {
+    const config = defaultWindowConfig();
+    const r = aggregateBatch(
+      [ev(0, { timeMs: Number.NaN }), ev(0, { timeMs: ctxBase.nowMs + 16 * 60_000 }), ev(0)],
+      {
+        ...ctxBase,
+        config,
+      },
+    );
+    expect(r.rejected).toEqual([
+      { index: 0, code: 'invalid_timestamp' },
+      { index: 1, code: 'invalid_timestamp' },
+    ]);
+    expect(r.partials).toHaveLength(1);
+  });
 });

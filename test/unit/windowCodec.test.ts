@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../processors/schema.ts';
 import { aggregateBatch } from '../../processors/transforms/window/aggregateBatch.ts';
+import { decodePartialsArrow, encodePartialsArrow } from '../../processors/transforms/window/partialArrow.ts';
 import {
   chunkPartials,
   decodePartials,
@@ -136,5 +137,36 @@ describe('partial codec', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('Arrow IPC form of partials', () => {
+  it('round-trips the same partials as the wire format', () => {
+    // Prepare
+    const config = defaultWindowConfig({
+      dimensions: ['route'],
+      rules: [
+        { name: 'n404', kind: 'count', where: [{ field: 'status', equals: 404 }] },
+        { name: 'lat', kind: 'sketch', field: 'durationMs' },
+      ],
+    });
+    const { partials } = batch(400, 3, config);
+    // Act
+    const back = decodePartialsArrow(encodePartialsArrow(partials));
+    // Assess
+    expect(back.kind).toBe('ok');
+    if (back.kind !== 'ok') return;
+    const wire = decodePartials(encodePartials(partials));
+    if (wire.kind !== 'ok') throw new Error('decode');
+    expect(back.value.map((p) => Buffer.from(encodePartials([p])).toString('hex'))).toEqual(
+      wire.value.map((p) => Buffer.from(encodePartials([p])).toString('hex')),
+    );
+  });
+
+  it('rejects bytes that are not Arrow IPC', () => {
+    expect(decodePartialsArrow(new Uint8Array([1, 2, 3]))).toMatchObject({
+      kind: 'reject',
+      code: 'partial_malformed',
+    });
   });
 });

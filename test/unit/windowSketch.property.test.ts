@@ -47,6 +47,22 @@ describe('QuantileSketch properties', () => {
     );
   });
 
+  it('computes several quantiles in one pass exactly as one at a time', () => {
+    fc.assert(
+      fc.property(
+        fc.array(latency, { maxLength: 300 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 }),
+        (values, raw) => {
+          const s = new QuantileSketch(0.01);
+          for (const v of values) s.accept(v);
+          const qs = [...raw].sort((a, b) => a - b);
+          expect(s.quantiles(qs).map(String)).toEqual(qs.map((q) => String(s.quantile(q))));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('round-trips through its encoding exactly', () => {
     fc.assert(
       fc.property(fc.array(latency, { maxLength: 300 }), (values) => {

@@ -152,6 +152,7 @@ export interface AggregateResult {
 }
 
 interface SeriesAcc {
+  readonly key: string;
   readonly dims: SeriesDimensions;
   readonly windows: Map<number, WindowPartial>;
 }
@@ -197,6 +198,8 @@ export function aggregateBatch(events: readonly LogEvent[], ctx: AggregateContex
   const alpha = config.relativeAccuracy;
   const starts: number[] = [];
   const series = new Map<string, SeriesAcc>();
+  const dimCache = new Map<string, Map<string, Map<string, SeriesAcc>>>();
+  const byService = new Map<string, SeriesAcc>();
   const late: LateEvent[] = [];
   const rejected: RejectedEvent[] = [];
   let maxEventTimeMs = prior.maxEventTimeMs;
@@ -222,28 +225,50 @@ export function aggregateBatch(events: readonly LogEvent[], ctx: AggregateContex
     let key: string;
     let acc: SeriesAcc | undefined;
     if (!byRoute && !byStatus) {
-      key = service;
-      acc = series.get(key);
+      acc = byService.get(service);
       if (acc === undefined) {
-        acc = { dims: { service }, windows: new Map() };
-        series.set(key, acc);
+        const dims = { service };
+        acc = { key: seriesKey(dims), dims, windows: new Map() };
+        byService.set(service, acc);
+        series.set(acc.key, acc);
       }
+      key = acc.key;
     } else {
-      const route = byRoute
-        ? guard.admit(SeriesDimension.route, service, normalizeDimensionValue(e.route), maxDistinct)
-        : undefined;
-      const sc = byStatus
-        ? guard.admit(SeriesDimension.statusClass, service, statusClass(e.status), maxDistinct)
-        : undefined;
-      const dims: { service: string; route?: string; statusClass?: string } = { service };
-      if (route !== undefined) dims.route = route;
-      if (sc !== undefined) dims.statusClass = sc;
-      key = seriesKey(dims);
-      acc = series.get(key);
-      if (acc === undefined) {
-        acc = { dims, windows: new Map() };
-        series.set(key, acc);
+      // Within one batch a raw (service, route, status class) always maps to the same series (an
+      // admitted value stays admitted; a folded one stays folded), so cache it: no per-event keys.
+      const rawRoute = byRoute ? (e.route ?? '') : '';
+      const sc = byStatus ? statusClass(e.status) : '';
+      let byRaw = dimCache.get(service);
+      if (byRaw === undefined) {
+        byRaw = new Map();
+        dimCache.set(service, byRaw);
       }
+      let bySc = byRaw.get(rawRoute);
+      if (bySc === undefined) {
+        bySc = new Map();
+        byRaw.set(rawRoute, bySc);
+      }
+      acc = bySc.get(sc);
+      if (acc === undefined) {
+        const dims: { service: string; route?: string; statusClass?: string } = { service };
+        if (byRoute) {
+          dims.route = guard.admit(
+            SeriesDimension.route,
+            service,
+            normalizeDimensionValue(e.route),
+            maxDistinct,
+          );
+        }
+        if (byStatus) dims.statusClass = guard.admit(SeriesDimension.statusClass, service, sc, maxDistinct);
+        key = seriesKey(dims);
+        acc = series.get(key);
+        if (acc === undefined) {
+          acc = { key, dims, windows: new Map() };
+          series.set(key, acc);
+        }
+        bySc.set(sc, acc);
+      }
+      key = acc.key;
     }
 
     const status = e.status;

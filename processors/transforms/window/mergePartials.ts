@@ -311,9 +311,11 @@ export class WindowMerger {
           if (endMs <= wm || (allIdle && nowMs - w.lastContributionAtMs >= cfg.idleSourceTimeoutMs)) {
             w.closedAtMs = nowMs;
             w.dirty = false;
+            compactWindow(w);
             closed.push(toClosedWindow(s, w, false));
           }
         } else if (w.dirty) {
+          compactWindow(w);
           w.dirty = false;
           corrections.push(toClosedWindow(s, w, true));
         }
@@ -477,6 +479,11 @@ function fromBase64(s: unknown): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'base64'));
 }
 
+function compactWindow(w: WindowAcc): void {
+  w.latency.compact();
+  for (const r of w.rules) r.sketch?.compact();
+}
+
 function newWindow(startMs: number, windowMs: number, alpha: number): WindowAcc {
   return {
     startMs,
@@ -503,7 +510,6 @@ function mergeInto(w: WindowAcc, p: WindowPartial): void {
   w.status5xx += p.status5xx;
   w.bytes += p.bytes;
   w.latency.merge(p.latency);
-  w.latency.compact();
   for (const r of p.rules) {
     let mine: RuleAggregate | undefined;
     for (const x of w.rules) {
@@ -521,11 +527,12 @@ function mergeInto(w: WindowAcc, p: WindowPartial): void {
     }
     if (mine.sketch !== undefined && r.sketch !== undefined) {
       mine.sketch.merge(r.sketch);
-      mine.sketch.compact();
       mine.value = mine.sketch.count;
     } else mine.value += r.value;
   }
 }
+
+const QUANTILES = [0.5, 0.9, 0.99] as const;
 
 function round(v: number): number {
   return Math.round(v * 1e6) / 1e6;
@@ -544,21 +551,23 @@ function toClosedWindow(s: SeriesState, w: WindowAcc, correction: boolean): Clos
   };
   const lat = w.latency;
   if (lat.count > 0) {
+    const [p50, p90, p99] = lat.quantiles(QUANTILES);
     m[Measure.latencySumMs.name] = lat.sum;
     m[Measure.latencyMinMs.name] = lat.min;
     m[Measure.latencyMaxMs.name] = lat.max;
-    m[Measure.latencyP50Ms.name] = lat.quantile(0.5);
-    m[Measure.latencyP90Ms.name] = lat.quantile(0.9);
-    m[Measure.latencyP99Ms.name] = lat.quantile(0.99);
+    m[Measure.latencyP50Ms.name] = p50!;
+    m[Measure.latencyP90Ms.name] = p90!;
+    m[Measure.latencyP99Ms.name] = p99!;
   }
   for (const r of w.rules) {
     if (r.sketch === undefined) m[r.name] = r.value;
     else {
       m[`${r.name}_count`] = r.sketch.count;
       if (r.sketch.count > 0) {
-        m[`${r.name}_p50`] = r.sketch.quantile(0.5);
-        m[`${r.name}_p90`] = r.sketch.quantile(0.9);
-        m[`${r.name}_p99`] = r.sketch.quantile(0.99);
+        const [p50, p90, p99] = r.sketch.quantiles(QUANTILES);
+        m[`${r.name}_p50`] = p50!;
+        m[`${r.name}_p90`] = p90!;
+        m[`${r.name}_p99`] = p99!;
       }
     }
   }

@@ -101,7 +101,8 @@ export class QuantileSketch {
     }
     if (other.count === 0) return;
     if (other.maxKey >= other.minKey) {
-      this.ensureRange(other.minKey, other.maxKey);
+      // Exact fit: merged windows rarely grow after the first partials, and stage two holds many.
+      this.ensureRange(other.minKey, other.maxKey, true);
       const src = other.bins;
       const collapseBelow = this.minKey; // keys below were collapsed into minKey
       for (let k = other.minKey; k <= other.maxKey; k++) {
@@ -133,6 +134,43 @@ export class QuantileSketch {
       if (running > target) return this.value(k);
     }
     return this.value(this.maxKey);
+  }
+
+  /**
+   * Several quantiles in one pass over the bins; `qs` ascending. Same values as `quantile(q)`.
+   *
+   * @example
+   * const [p50, p90, p99] = sketch.quantiles([0.5, 0.9, 0.99]);
+   */
+  quantiles(qs: readonly number[]): number[] {
+    const out: number[] = [];
+    if (this.count === 0) {
+      for (let i = 0; i < qs.length; i++) out.push(Number.NaN);
+      return out;
+    }
+    let k = this.minKey;
+    let running = 0;
+    for (let i = 0; i < qs.length; i++) {
+      const q = qs[i]!;
+      if (!(q >= 0 && q <= 1)) {
+        out.push(Number.NaN);
+        continue;
+      }
+      const rank = q * (this.count - 1);
+      if (rank < this.zeroCount) {
+        out.push(0);
+        continue;
+      }
+      const target = rank - this.zeroCount;
+      while (k <= this.maxKey) {
+        const c = this.bins[k - this.offset]!;
+        if (running + c > target) break;
+        running += c;
+        k++;
+      }
+      out.push(this.value(Math.min(k, this.maxKey)));
+    }
+    return out;
   }
 
   /** Number of non-empty bins. */
@@ -194,16 +232,18 @@ export class QuantileSketch {
     w.f64(this.sum);
     w.f64(this.min);
     w.f64(this.max);
-    w.varint(this.binCount);
-    let prev = 0;
-    let first = true;
+    const nBins = this.binCount;
+    w.varint(nBins);
+    if (nBins === 0) return;
+    // First key and key span up front, so the decoder allocates the store once and fills it in
+    // one pass; then (gap, count) pairs — 2 bytes per bin for typical latency histograms.
+    w.zigzag(this.minKey);
+    w.varint(this.maxKey - this.minKey);
+    let prev = this.minKey;
     for (let k = this.minKey; k <= this.maxKey; k++) {
       const c = this.bins[k - this.offset]!;
       if (c === 0) continue;
-      if (first) {
-        w.zigzag(k);
-        first = false;
-      } else w.varint(k - prev);
+      w.varint(k - prev);
       w.varint(c);
       prev = k;
     }
@@ -245,30 +285,44 @@ export class QuantileSketch {
     if (nBins > 0) {
       if (nBins > MAX_SKETCH_BINS)
         throw new WindowError(`sketch has ${nBins} bins, more than ${MAX_SKETCH_BINS}`);
-      const keys = new Int32Array(nBins);
-      const counts = new Uint32Array(nBins);
-      let k = 0;
+      const lo = readZigzag(r);
+      const span = readVarint(r);
+      if (span + 1 > MAX_SKETCH_BINS || nBins > span + 1)
+        throw new WindowError('sketch key range out of bounds');
+      const bins = new Uint32Array(span + 1);
+      const bytes = r.bytes;
+      let o = r.offset;
+      let idx = 0;
       for (let i = 0; i < nBins; i++) {
-        if (i === 0) k = readZigzag(r);
-        else {
-          const gap = readVarint(r);
-          if (gap < 1) throw new WindowError('sketch bin keys not increasing');
-          k += gap;
+        // Inline single-byte varints (nearly all gaps and most counts); fall back for longer ones.
+        let gap = bytes[o++];
+        if (gap === undefined) throw new WindowError('unexpected end of data');
+        if (gap >= 0x80) {
+          r.offset = o - 1;
+          gap = readVarint(r);
+          o = r.offset;
         }
-        keys[i] = k;
-        const c = readVarint(r);
+        let c = bytes[o++];
+        if (c === undefined) throw new WindowError('unexpected end of data');
+        if (c >= 0x80) {
+          r.offset = o - 1;
+          c = readVarint(r);
+          o = r.offset;
+        }
+        idx += gap;
+        if ((i > 0 ? gap < 1 : gap !== 0) || idx > span)
+          throw new WindowError('sketch bin keys not increasing within range');
         if (c < 1 || c > 0xffffffff) throw new WindowError('sketch bin count out of range');
-        counts[i] = c;
+        bins[idx] = c;
         total += c;
       }
-      const lo = keys[0]!;
-      const hi = keys[nBins - 1]!;
-      if (hi - lo + 1 > MAX_SKETCH_BINS) throw new WindowError('sketch key range too wide');
-      s.bins = new Uint32Array(hi - lo + 1);
+      r.offset = o;
+      if (idx !== span || (nBins === 1 && span !== 0))
+        throw new WindowError('sketch key span does not match its bins');
+      s.bins = bins;
       s.offset = lo;
       s.minKey = lo;
-      s.maxKey = hi;
-      for (let i = 0; i < nBins; i++) s.bins[keys[i]! - lo] = counts[i]!;
+      s.maxKey = lo + span;
     }
     if (total !== count) throw new WindowError(`sketch count ${count} does not match its bins (${total})`);
     s.count = count;
@@ -287,7 +341,7 @@ export class QuantileSketch {
   }
 
   /** Makes room for keys lo..hi, collapsing the lowest keys when the span exceeds MAX_SKETCH_BINS. */
-  private ensureRange(lo: number, hi: number): void {
+  private ensureRange(lo: number, hi: number, exact = false): void {
     let newMin = Math.min(lo, this.minKey);
     const newMax = Math.max(hi, this.maxKey);
     if (newMax - newMin + 1 > MAX_SKETCH_BINS) newMin = newMax - MAX_SKETCH_BINS + 1;
@@ -298,7 +352,7 @@ export class QuantileSketch {
       return;
     }
     const span = newMax - newMin + 1;
-    const capacity = Math.min(MAX_SKETCH_BINS, Math.max(INITIAL_BINS, span * 2));
+    const capacity = exact ? span : Math.min(MAX_SKETCH_BINS, Math.max(INITIAL_BINS, span * 2));
     const newOffset = Math.max(newMax - capacity + 1, Math.min(newMin, newMin - ((capacity - span) >> 1)));
     const next = new Uint32Array(capacity);
     if (this.maxKey >= this.minKey) {
@@ -353,6 +407,10 @@ export class ByteWriter {
 
   /** Unsigned LEB128 of a non-negative safe integer (arithmetic, so up to 2^53). */
   varint(v: number): void {
+    if (v >= 0 && v < 0x80 && this.length < this.buf.length) {
+      this.buf[this.length++] = v; // fast path: most gaps and counts are one byte
+      return;
+    }
     if (!(v >= 0 && Number.isSafeInteger(v))) throw new WindowError(`varint out of range: ${v}`);
     this.reserve(8);
     while (v >= 0x80) {
