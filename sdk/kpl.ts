@@ -441,13 +441,15 @@ function md5Matches(body: Uint8Array, data: Uint8Array, at: number): boolean {
 /**
  * Allocation-light form of {@link decodeAggregate} for hot paths: fills `scan` with offsets instead
  * of creating a record object and a view per user record. Same checks, same outcomes; never throws.
+ * `verifyChecksum = false` skips the MD5 (as aws-kinesis-agg's `computeChecksums` does): the
+ * protobuf is still read defensively, but a corruption that keeps it well-formed goes unnoticed.
  * @example
  * const scan = new KplScan();
  * if (scanAggregate(buf, scan) === 'ok') {
  *   for (let i = 0; i < scan.count; i++) handle(buf.toString('utf8', scan.starts[i], scan.ends[i]));
  * }
  */
-export function scanAggregate(data: Uint8Array, scan: KplScan): KplScanStatus {
+export function scanAggregate(data: Uint8Array, scan: KplScan, verifyChecksum = true): KplScanStatus {
   scan.count = 0;
   scan.partitionKeys.length = 0;
   scan.explicitHashKeys.length = 0;
@@ -456,7 +458,7 @@ export function scanAggregate(data: Uint8Array, scan: KplScan): KplScanStatus {
     return scanMalformed(scan, `aggregated record of ${data.byteLength} bytes is shorter than magic + MD5`);
   }
   const end = data.byteLength - MD5_BYTES;
-  if (!md5Matches(data.subarray(MAGIC_BYTES, end), data, end)) {
+  if (verifyChecksum && !md5Matches(data.subarray(MAGIC_BYTES, end), data, end)) {
     scan.detail = 'MD5 of the protobuf body does not match';
     return 'kpl_checksum_mismatch';
   }

@@ -17,6 +17,7 @@ export interface DecodeCursor {
   readonly maxDecompressedBytes: number;
   readonly missingTimestamp: 'reject' | 'arrival';
   readonly defaultService: string | undefined;
+  readonly verifyChecksums: boolean;
   record: number;
   sequenceNumber: string;
   subSequence: number;

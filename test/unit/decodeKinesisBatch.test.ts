@@ -221,6 +221,20 @@ describe('decodeKinesisBatch', () => {
     expect(batch.recordSkipped).toEqual(Int32Array.of(0, 1));
   });
 
+  it('skips the MD5 check only when verifyChecksums is false', () => {
+    // Prepare: flip a byte inside a user record's payload (the protobuf stays well-formed).
+    const data = Buffer.from(kplData([{ partitionKey: 'k', data: Buffer.from('plain text payload') }]));
+    const at = data.indexOf('payload');
+    data[at] = 0x50; // 'p' → 'P'
+    const records = [kinesisRecord(data)];
+    // Act
+    const verified = decodeKinesisBatch(records);
+    const unverified = decodeKinesisBatch(records, { verifyChecksums: false });
+    // Assess
+    expect(verified.rejectCode).toEqual(['kpl_checksum_mismatch']);
+    expect(unverified.events.map((e) => e.message)).toEqual(['plain text Payload']);
+  });
+
   it('rejects a KPL aggregate with zero user records as empty', () => {
     // Prepare: magic + empty protobuf + MD5 of nothing
     const data = Buffer.concat([

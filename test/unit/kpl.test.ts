@@ -7,7 +7,9 @@ import {
   KPL_MAGIC,
   KplAggregateBuilder,
   KplError,
+  KplScan,
   MAX_KINESIS_RECORD_BYTES,
+  scanAggregate,
 } from '../../sdk/kpl.ts';
 
 const magic = Buffer.from(KPL_MAGIC);
@@ -59,6 +61,28 @@ describe('KPL codec', () => {
     ]);
     expect(entry.partitionKey).toBe('p');
     expect(entry.explicitHashKey).toBe('42');
+  });
+
+  it('scans to offsets that match decodeAggregate, reusing one scan', () => {
+    // Prepare
+    const scan = new KplScan();
+    const big = Buffer.from(
+      encodeAggregate([
+        { partitionKey: 'a', data: Buffer.from('one') },
+        { partitionKey: 'b', explicitHashKey: '9', data: Buffer.from('two') },
+      ]).data,
+    );
+    const small = Buffer.from(encodeAggregate([{ partitionKey: 'c', data: Buffer.from('three') }]).data);
+    // Act
+    expect(scanAggregate(big, scan)).toBe('ok');
+    expect(scanAggregate(small, scan)).toBe('ok');
+    // Assess
+    expect(scan.count).toBe(1);
+    expect(scan.partitionKeys).toEqual(['c']);
+    expect(small.toString('utf8', scan.starts[0], scan.ends[0])).toBe('three');
+    expect(scan.explicitHashKeyIndex[0]).toBe(-1);
+    expect(scanAggregate(Buffer.from('x'), scan)).toBe('not_aggregated');
+    expect(scan.count).toBe(0);
   });
 
   it('reports a record without the magic as not aggregated', () => {
