@@ -150,6 +150,11 @@ export class Dashboards extends pulumi.ComponentResource {
   readonly workspaceId: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: DashboardsArgs, opts?: pulumi.ComponentResourceOptions) {
+    if (args.mode === 'existing' && (args.grafanaUrl === undefined || args.grafanaAuth === undefined)) {
+      throw new Error(
+        "Dashboards mode 'existing' needs grafanaUrl and grafanaAuth (a Grafana service-account token); set them or use mode 'json'.",
+      );
+    }
     super('tidewatch:infra:Dashboards', name, {}, opts);
     const base: Partial<DashboardOptions> = args.windowMs === undefined ? {} : { windowMs: args.windowMs };
     const options = pulumi
@@ -232,15 +237,11 @@ export class Dashboards extends pulumi.ComponentResource {
         { parent: this },
       );
     } else if (args.mode === 'existing') {
-      if (args.grafanaUrl === undefined || args.grafanaAuth === undefined) {
-        throw new Error(
-          "Dashboards mode 'existing' needs grafanaUrl and grafanaAuth (a Grafana service-account token); set them or use mode 'json'.",
-        );
-      }
-      url = pulumi.output(args.grafanaUrl);
+      const grafanaUrl = args.grafanaUrl as pulumi.Input<string>;
+      url = pulumi.output(grafanaUrl);
       provider = new grafana.Provider(
         `${name}-grafana`,
-        { url: args.grafanaUrl, auth: pulumi.secret(args.grafanaAuth) },
+        { url: grafanaUrl, auth: pulumi.secret(args.grafanaAuth as pulumi.Input<string>) },
         { parent: this },
       );
     }
