@@ -137,7 +137,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, Benc
     // --- Timestream end to end against the local endpoint ------------------------------------
     const ts = await startTimestreamEndpoint({ dataDir: dir });
     const sink = new TimestreamSink({ client: createTimestreamWriteClient({ endpoint: ts.url }) });
-    const n = opts.quick ? 2_000 : 10_000;
+    const n = opts.quick ? 2_000 : 5_000;
     const times: number[] = [];
     for (let r = 0; r < runs; r++) {
       const now = Date.now();

@@ -118,7 +118,8 @@ function measuresOfTable(table: string): ReadonlyArray<{ name: string; type: Mea
 interface ExistingRow {
   rowid: bigint | undefined;
   version: number;
-  values: Map<string, number | null>;
+  /** Measure values; loaded only for stored rows a batch row might equal (same or lower version). */
+  values: Map<string, number | null> | undefined;
   /** Index into the pending inserts when this row is being inserted by the current batch. */
   pending: number;
 }
@@ -316,23 +317,66 @@ export class DuckDbStore implements TimeSeriesSink {
     };
 
     // 2. Load the stored rows that share a time with the batch.
-    const times = [...new Set(rows.map((r) => r.timeMs))];
+    // One range scan over the batch's time span, narrowed by a dimension every row has (usually
+    // `service`), reading key columns only. Literals, not parameters: DuckDB binds parameter lists
+    // slowly and cannot prune row groups on `IN (epoch_ms($n))`. Times are validated integers.
     const existing = new Map<string, ExistingRow>();
-    for (let start = 0; start < times.length; start += 500) {
-      const slice = times.slice(start, start + 500);
-      const placeholders = slice.map((_, k) => `epoch_ms($${k + 1}::BIGINT)`).join(', ');
-      const reader = await this.writer.runAndReadAll(
-        `SELECT rowid AS "__rowid", epoch_ms("time") AS "__ms", * FROM ${ref} WHERE "time" IN (${placeholders})`,
-        slice,
+    let minMs = Number.POSITIVE_INFINITY;
+    let maxMs = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < rows.length; i++) {
+      if (results[i] !== undefined) continue;
+      const t = rows[i]!.timeMs;
+      if (!Number.isSafeInteger(t)) throw new DuckDbStoreError(`time ${t} is not an integer of ms`);
+      if (t < minMs) minMs = t;
+      if (t > maxMs) maxMs = t;
+    }
+    if (minMs > maxMs) return results;
+    let narrow = '';
+    for (const d of [Dimension.service, ...dimCols]) {
+      const values = new Set<string>();
+      let everyRow = true;
+      for (let i = 0; i < rows.length && everyRow; i++) {
+        if (results[i] !== undefined) continue;
+        const v = rows[i]!.dimensions[d];
+        if (v === undefined || v === '') everyRow = false;
+        else values.add(v);
+      }
+      if (everyRow && cols.get(d) === 'VARCHAR') {
+        narrow = ` AND ${quoteIdent(d)} IN (${[...values].map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')})`;
+        break;
+      }
+    }
+    const keyReader = await this.writer.runAndReadAll(
+      `SELECT ${['rowid AS "__rowid"', 'epoch_ms("time") AS "__ms"', '"measure_name"', '"version"', ...dimCols.map(quoteIdent)].join(', ')} FROM ${ref} WHERE "time" BETWEEN epoch_ms(${minMs}::BIGINT) AND epoch_ms(${maxMs}::BIGINT)${narrow}`,
+    );
+    for (const r of keyReader.getRowObjectsJS()) {
+      const key = keyOf(Number(r.__ms), String(r.measure_name), (d) => r[d] as string | null);
+      existing.set(key, {
+        rowid: r.__rowid as bigint,
+        version: Number(r.version),
+        values: undefined,
+        pending: -1,
+      });
+    }
+    // Values only for stored rows that a row of this batch does not outrank: the equality check.
+    const needValues = new Map<bigint, ExistingRow>();
+    for (let i = 0; i < rows.length; i++) {
+      if (results[i] !== undefined) continue;
+      const row = rows[i]!;
+      const prev = existing.get(keyOf(row.timeMs, row.measureName, (d) => row.dimensions[d]));
+      if (prev?.rowid !== undefined && row.version <= prev.version) needValues.set(prev.rowid, prev);
+    }
+    if (needValues.size > 0) {
+      const valueReader = await this.writer.runAndReadAll(
+        `SELECT ${['rowid AS "__rowid"', ...measureCols.map(quoteIdent)].join(', ')} FROM ${ref} WHERE rowid IN (${[...needValues.keys()].join(', ')})`,
       );
-      for (const r of reader.getRowObjectsJS()) {
+      for (const r of valueReader.getRowObjectsJS()) {
         const values = new Map<string, number | null>();
         for (const m of measureCols) {
           const v = r[m];
           values.set(m, v === null || v === undefined ? null : Number(v));
         }
-        const key = keyOf(Number(r.__ms), String(r.measure_name), (d) => r[d] as string | null);
-        existing.set(key, { rowid: r.__rowid as bigint, version: Number(r.version), values, pending: -1 });
+        needValues.get(r.__rowid as bigint)!.values = values;
       }
     }
 
@@ -370,12 +414,11 @@ export class DuckDbStore implements TimeSeriesSink {
         results[i] = UPDATED;
         continue;
       }
-      let same = true;
-      for (const m of measureCols) {
-        if (prev.values.get(m) !== values.get(m)) {
-          same = false;
-          break;
-        }
+      const stored = prev.values;
+      let same = stored !== undefined;
+      for (let k = 0; same && k < measureCols.length; k++) {
+        const m = measureCols[k]!;
+        if (stored!.get(m) !== values.get(m)) same = false;
       }
       results[i] = same
         ? UNCHANGED
@@ -393,10 +436,7 @@ export class DuckDbStore implements TimeSeriesSink {
     try {
       for (let start = 0; start < deletes.length; start += 1000) {
         const slice = deletes.slice(start, start + 1000);
-        await this.writer.run(
-          `DELETE FROM ${ref} WHERE rowid IN (${slice.map((_, k) => `$${k + 1}`).join(', ')})`,
-          slice,
-        );
+        await this.writer.run(`DELETE FROM ${ref} WHERE rowid IN (${slice.join(', ')})`);
       }
       // The appender is DuckDB's bulk path: binding thousands of INSERT parameters costs ~20x more.
       // It writes inside the connection's open transaction.
