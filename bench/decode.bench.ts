@@ -240,10 +240,11 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, Benc
   const datas = batch.records.map((r) => Buffer.from(r.kinesis.data, 'base64'));
   const bytesPerLine = batch.payloadBytes / batch.userRecords;
   // Many short samples, interleaved, median: the machine this runs on is shared and noisy. A sample
-  // repeats its case for `minMs`, so a case pays its own garbage collection.
+  // repeats its case for `minMs`, so a case pays its own garbage collection. No forced gc() between
+  // samples: production never does it, and it makes protobufjs-based cases (aggBaseline,
+  // kplDecodeProtobufjs) 2–3× slower than they are.
   const rounds = opts.quick ? 4 : 21;
   const minMs = opts.quick ? 120 : 300;
-  const gc = (globalThis as { gc?: () => void }).gc;
   const cases: [string, () => number][] = [
     ['decode', () => runDecode(batch)],
     ['decodeNoChecksum', () => runDecode(batch, false)],
@@ -259,7 +260,6 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, Benc
   let peakRss = process.memoryUsage().rss;
   for (let round = 0; round < rounds; round++) {
     for (const [name, fn] of cases) {
-      gc?.();
       const t = timeIt(fn, minMs);
       wall.get(name)!.push(t.wall);
       cpu.get(name)!.push(t.cpu);

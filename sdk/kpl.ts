@@ -393,7 +393,10 @@ function skipField(buf: Uint8Array, end: number, wireType: number): boolean {
   }
 }
 
-/** True when `data` starts with the KPL magic number. */
+/**
+ * True when `data` starts with the KPL magic number.
+ * @example isAggregated(Buffer.from(record.data, 'base64'))
+ */
 export function isAggregated(data: Uint8Array): boolean {
   return (
     data.byteLength >= MAGIC_BYTES &&

@@ -22,7 +22,10 @@ export interface CloudWatchLogsEnvelope {
   logEvents: { id: string; timestamp: number; message: string }[];
 }
 
-/** True when a parsed JSON object is a subscription envelope (has `messageType` and `logEvents`). */
+/**
+ * True when a parsed JSON object is a subscription envelope (has `messageType` and `logEvents`).
+ * @example if (isCloudWatchLogsEnvelope(parsed)) decodeCloudWatchLogs(parsed, text, cursor);
+ */
 export function isCloudWatchLogsEnvelope(o: Record<string, unknown>): boolean {
   return typeof o.messageType === 'string' && (o.logEvents !== undefined || o.logGroup !== undefined);
 }
@@ -59,6 +62,7 @@ function parseMessage(message: string, cur: DecodeCursor): LogEvent | RejectCode
  * `logStream` in its attributes; its service defaults to the log group's last segment; its time,
  * when the line has none, is the CloudWatch event `timestamp`.
  * @param raw the envelope's JSON text (archived if the envelope itself is malformed)
+ * @example decodeCloudWatchLogs(JSON.parse(gunzipped) as Record<string, unknown>, gunzipped, cursor);
  */
 export function decodeCloudWatchLogs(o: Record<string, unknown>, raw: string, cur: DecodeCursor): void {
   if (o.messageType === 'CONTROL_MESSAGE') {

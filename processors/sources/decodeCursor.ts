@@ -24,7 +24,10 @@ export interface DecodeCursor {
   arrivalMs: number;
 }
 
-/** Emits a parser result: the event with its raw line, or a reject carrying the line's bytes. */
+/**
+ * Emits a parser result: the event with its raw line, or a reject carrying the line's bytes.
+ * @example emit(cur, logEventFromText(line, cur.ctx, cur.mapping), line);
+ */
 export function emit(cur: DecodeCursor, result: LogEvent | RejectCodeName, raw: string): void {
   if (typeof result === 'string') {
     cur.out.addReject(

@@ -8,7 +8,10 @@ import { RejectCode } from '../schema.ts';
 import { logEventFromOtelRecord } from '../transforms/formats/otel.ts';
 import { type DecodeCursor, emit, rejectText } from './decodeCursor.ts';
 
-/** True when a parsed JSON object is an OTLP logs export. */
+/**
+ * True when a parsed JSON object is an OTLP logs export.
+ * @example if (isOtlpLogsExport(parsed)) decodeOtlpLogs(parsed, text, cursor);
+ */
 export function isOtlpLogsExport(o: Record<string, unknown>): boolean {
   return o.resourceLogs !== undefined;
 }
@@ -28,6 +31,7 @@ function serviceOf(resource: unknown): string | undefined {
  * Fans an export out into one event per log record. The resource's `service.name` is the service;
  * each record's raw line is the record re-serialized as JSON (the archive keeps one line per event).
  * @param raw the export's JSON text (archived if the envelope itself is malformed)
+ * @example decodeOtlpLogs(JSON.parse(text) as Record<string, unknown>, text, cursor);
  */
 export function decodeOtlpLogs(o: Record<string, unknown>, raw: string, cur: DecodeCursor): void {
   const resourceLogs = o.resourceLogs;

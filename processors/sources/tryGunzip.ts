@@ -6,7 +6,10 @@ import type { Buffer } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { RejectCode, type RejectCodeName } from '../schema.ts';
 
-/** True when the bytes start with the gzip magic `1f 8b` (RFC 1952 §2.3.1). */
+/**
+ * True when the bytes start with the gzip magic `1f 8b` (RFC 1952 §2.3.1).
+ * @example isGzip(Buffer.of(0x1f, 0x8b, 8)) // true
+ */
 export function isGzip(b: Uint8Array): boolean {
   return b.byteLength >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }

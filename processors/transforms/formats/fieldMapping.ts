@@ -181,7 +181,10 @@ const BUILTIN = {
 /** Mappings made by {@link compileFieldMapping}, told apart from raw `FieldMapping` objects. */
 const compiled = new WeakSet<object>();
 
-/** True for the result of {@link compileFieldMapping} (and {@link defaultFieldMapping}). */
+/**
+ * True for the result of {@link compileFieldMapping} (and {@link defaultFieldMapping}).
+ * @example const m = isCompiledFieldMapping(x) ? x : compileFieldMapping(x);
+ */
 export function isCompiledFieldMapping(m: unknown): m is CompiledFieldMapping {
   return typeof m === 'object' && m !== null && compiled.has(m);
 }
@@ -288,6 +291,7 @@ export function compileFieldMapping(mapping: FieldMapping = {}): CompiledFieldMa
 /**
  * Value at `p` in `o`: the literal key first (`"log.level"`), then nested objects (`log.level`).
  * Only own, enumerable data of plain parsed JSON is expected here.
+ * @example lookup({ log: { level: 'warn' } }, defaultFieldMapping.level[1]!) // 'warn'
  */
 export function lookup(o: Record<string, unknown>, p: FieldPath): unknown {
   const direct = o[p.key];

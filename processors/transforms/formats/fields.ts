@@ -26,7 +26,10 @@ export function setRejectDetail(d: string): void {
   detail = d;
 }
 
-/** The time of the line: epoch ms; NaN if a time field exists but is unusable; -1 if none exists. */
+/**
+ * The time of the line: epoch ms; NaN if a time field exists but is unusable; -1 if none exists.
+ * @example findTimeMs({ ts: 1_700_000_000 }, defaultFieldMapping.time) // 1700000000000
+ */
 export function findTimeMs(o: Record<string, unknown>, paths: readonly FieldPath[]): number {
   for (let i = 0; i < paths.length; i++) {
     const p = paths[i]!;
@@ -40,6 +43,7 @@ export function findTimeMs(o: Record<string, unknown>, paths: readonly FieldPath
   return -1;
 }
 
+/** @example findString({ name: 'api' }, defaultFieldMapping.service) // 'api' */
 export function findString(o: Record<string, unknown>, paths: readonly FieldPath[]): string | undefined {
   for (let i = 0; i < paths.length; i++) {
     const v = lookup(o, paths[i]!);
@@ -50,6 +54,7 @@ export function findString(o: Record<string, unknown>, paths: readonly FieldPath
   return undefined;
 }
 
+/** @example findLevel({ level: 50 }, defaultFieldMapping) // 'error' */
 export function findLevel(o: Record<string, unknown>, m: CompiledFieldMapping): LevelName | undefined {
   const paths = m.level;
   for (let i = 0; i < paths.length; i++) {
@@ -65,7 +70,10 @@ export function findLevel(o: Record<string, unknown>, m: CompiledFieldMapping): 
   return undefined;
 }
 
-/** An HTTP status: an integer 100–599, as number or numeric string. */
+/**
+ * An HTTP status: an integer 100–599, as number or numeric string.
+ * @example findStatus({ res: { statusCode: 503 } }, defaultFieldMapping.status) // 503
+ */
 export function findStatus(o: Record<string, unknown>, paths: readonly FieldPath[]): number | undefined {
   for (let i = 0; i < paths.length; i++) {
     const v = lookup(o, paths[i]!);
@@ -86,7 +94,10 @@ const DURATION_SUFFIX_MS: Readonly<Record<string, number>> = {
   h: 3_600_000,
 };
 
-/** "12.5ms", "0.123s", "1.5µs" (Go, GCP) → ms; NaN otherwise. */
+/**
+ * "12.5ms", "0.123s", "1.5µs" (Go, GCP) → ms; NaN otherwise.
+ * @example parseDurationString('1.5s') // 1500
+ */
 export function parseDurationString(s: string): number {
   let i = 0;
   while (i < s.length) {
@@ -101,7 +112,10 @@ export function parseDurationString(s: string): number {
   return scale === undefined ? Number.NaN : n * scale;
 }
 
-/** A duration in ms, non-negative and finite. */
+/**
+ * A duration in ms, non-negative and finite.
+ * @example findDurationMs({ 'event.duration': 2_000_000 }, defaultFieldMapping.duration) // 2
+ */
 export function findDurationMs(o: Record<string, unknown>, paths: readonly FieldPath[]): number | undefined {
   for (let i = 0; i < paths.length; i++) {
     const p = paths[i]!;
@@ -117,7 +131,10 @@ export function findDurationMs(o: Record<string, unknown>, paths: readonly Field
   return undefined;
 }
 
-/** A route: the path without query string or fragment (routes become a dimension; keep them few). */
+/**
+ * A route: the path without query string or fragment (routes become a dimension; keep them few).
+ * @example findRoute({ path: '/a?b=1' }, defaultFieldMapping.route) // '/a'
+ */
 export function findRoute(o: Record<string, unknown>, paths: readonly FieldPath[]): string | undefined {
   const v = findString(o, paths);
   if (v === undefined) return undefined;
@@ -133,6 +150,7 @@ export function findRoute(o: Record<string, unknown>, paths: readonly FieldPath[
  * Builds a `LogEvent` with every field present — absent optional ones hold `undefined` — so all
  * events share one hidden class (monomorphic consumers, one allocation, no property transitions).
  * `JSON.stringify` and `toEqual` treat such fields as absent.
+ * @example makeEvent(t, 'api', 'info', 'hi', undefined, undefined, undefined, undefined, undefined)
  */
 export function makeEvent(
   timeMs: number,
@@ -148,7 +166,10 @@ export function makeEvent(
   return { timeMs, service, level, message, status, durationMs, route, traceId, attributes } as LogEvent;
 }
 
-/** Event from a structured object: optional fields looked up in `o` through the mapping. */
+/**
+ * Event from a structured object: optional fields looked up in `o` through the mapping.
+ * @example eventFromFields(timeMs, 'api', 'info', 'hi', parsed, defaultFieldMapping, undefined)
+ */
 export function eventFromFields(
   timeMs: number,
   service: string,

@@ -3,7 +3,10 @@
  */
 import type { LevelName } from '../../schema.ts';
 
-/** pino/Bunyan numeric levels (10 trace … 60 fatal); values between steps round down. */
+/**
+ * pino/Bunyan numeric levels (10 trace … 60 fatal); values between steps round down.
+ * @example levelFromPinoNumber(40) // 'warn'
+ */
 export function levelFromPinoNumber(n: number): LevelName {
   if (n < 20) return 'trace';
   if (n < 30) return 'debug';
@@ -16,6 +19,7 @@ export function levelFromPinoNumber(n: number): LevelName {
 /**
  * OpenTelemetry `SeverityNumber` (1–4 TRACE, 5–8 DEBUG, 9–12 INFO, 13–16 WARN, 17–20 ERROR,
  * 21–24 FATAL; OTel logs data model). 0 (UNSPECIFIED) → undefined.
+ * @example levelFromOtelSeverity(17) // 'error'
  */
 export function levelFromOtelSeverity(n: number): LevelName | undefined {
   if (!(n >= 1)) return undefined;

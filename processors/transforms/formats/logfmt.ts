@@ -11,6 +11,7 @@ function isKeyChar(c: number): boolean {
 /**
  * Cheap test whether a line is logfmt: it starts with `key=` (no space before the first `=`) and is
  * not JSON. Plain sentences rarely start that way.
+ * @example looksLikeLogfmt('level=info msg=hi') // true
  */
 export function looksLikeLogfmt(line: string): boolean {
   const n = Math.min(line.length, 128);

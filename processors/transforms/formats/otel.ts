@@ -18,7 +18,10 @@ import {
 import { levelFromOtelSeverity, levelFromWord } from './level.ts';
 import { toEpochMs } from './timestamp.ts';
 
-/** OTLP/JSON `AnyValue` → plain JS value. */
+/**
+ * OTLP/JSON `AnyValue` → plain JS value.
+ * @example anyValueToJs({ intValue: '5' }) // 5
+ */
 export function anyValueToJs(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
   const a = v as Record<string, unknown>;
@@ -35,7 +38,10 @@ export function anyValueToJs(v: unknown): unknown {
   return undefined;
 }
 
-/** OTLP/JSON `KeyValue[]` → object keyed by attribute name (dotted names stay literal). */
+/**
+ * OTLP/JSON `KeyValue[]` → object keyed by attribute name (dotted names stay literal).
+ * @example keyValuesToObject([{ key: 'http.route', value: { stringValue: '/a' } }]) // { 'http.route': '/a' }
+ */
 export function keyValuesToObject(kvs: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!Array.isArray(kvs))
@@ -48,7 +54,10 @@ export function keyValuesToObject(kvs: unknown): Record<string, unknown> {
   return out;
 }
 
-/** True when `o` looks like one OTel log record rather than an ad-hoc JSON line. */
+/**
+ * True when `o` looks like one OTel log record rather than an ad-hoc JSON line.
+ * @example isOtelLogRecord({ timeUnixNano: '1', body: { stringValue: 'x' } }) // true
+ */
 export function isOtelLogRecord(o: Record<string, unknown>): boolean {
   return (o.timeUnixNano !== undefined || o.severityNumber !== undefined) && o.body !== undefined;
 }

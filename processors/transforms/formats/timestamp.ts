@@ -89,6 +89,7 @@ function digits(s: string, at: number, n: number): number {
  * (`YYYY-MM-DD`, `T` or space, `HH:MM[:SS[.fraction]]`, `Z` / `±HH[:MM]` / none). A time without a
  * zone is read as UTC — not as the machine's local time, which would make results depend on where
  * the processor runs. Other shapes fall back to Date.parse.
+ * @example parseIsoMs('2023-11-14T23:13:20+01:00') // 1700000000000
  */
 export function parseIsoMs(s: string): number {
   const year = digits(s, 0, 4);
