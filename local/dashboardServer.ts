@@ -369,6 +369,26 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     annotations: model.annotationTargets,
   };
 
+  // Several tabs (or a slow refresh overlapping the next) share one run of the queries per range,
+  // and a finished run is reused for `reuseMs`: in embedded mode DuckDB shares the CPU with the pipeline.
+  const runs = new Map<number, { data: Promise<DashboardData>; doneAtMs: number | undefined }>();
+  const reuseMs = Math.min(1_000, refreshMs / 2);
+  const dataFor = (rangeMs: number): Promise<DashboardData> => {
+    const hit = runs.get(rangeMs);
+    if (hit !== undefined && (hit.doneAtMs === undefined || performance.now() - hit.doneAtMs < reuseMs)) {
+      return hit.data;
+    }
+    const run = { data: queries.data(rangeMs, now()), doneAtMs: undefined as number | undefined };
+    runs.set(rangeMs, run);
+    run.data.then(
+      () => {
+        run.doneAtMs = performance.now();
+      },
+      () => runs.delete(rangeMs),
+    );
+    return run.data;
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -398,7 +418,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         sendJson(res, 400, { error: `rangeMs must be between ${MIN_RANGE_MS} and ${MAX_RANGE_MS}` });
         return;
       }
-      sendJson(res, 200, await queries.data(Math.round(requested), now()));
+      sendJson(res, 200, await dataFor(Math.round(requested)));
       return;
     }
     send(res, 404, 'text/plain; charset=utf-8', `not found: ${url.pathname}\n`);

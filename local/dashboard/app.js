@@ -660,7 +660,8 @@ function setStatus(ok, text) {
 }
 
 async function refresh() {
-  if (state.inFlight) return;
+  // Nobody is looking: do not make DuckDB compete with the pipeline for the CPU.
+  if (state.inFlight || (document.hidden && state.data !== undefined)) return;
   state.inFlight = true;
   try {
     const res = await fetch(`/api/data?rangeMs=${state.rangeMs}`, { cache: 'no-store' });
@@ -712,6 +713,9 @@ async function start() {
   renderRanges();
   await refresh();
   state.timer = setInterval(refresh, state.meta.refreshMs);
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) refresh();
+  });
   let resize;
   window.addEventListener('resize', () => {
     clearTimeout(resize);

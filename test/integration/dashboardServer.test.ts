@@ -9,6 +9,7 @@ import {
   duckDbQueryFn,
   grafanaIntervalMs,
   startDashboardServer,
+  storeQueryFn,
 } from '../../local/dashboardServer.ts';
 import { Measure } from '../../processors/schema.ts';
 import { type SeededStore, seedStore } from './dashboardSeed.ts';
@@ -135,6 +136,35 @@ describe('local dashboard server', () => {
       expect(data.services.map((s) => s.name)).toEqual([seeded.services[1]]);
     } finally {
       await only.close();
+    }
+  });
+
+  it('shares one run of the queries between concurrent page refreshes', async () => {
+    // Prepare
+    const sql: string[] = [];
+    const storeQuery = storeQueryFn(seeded.store);
+    const counted = await startDashboardServer({
+      port: 0,
+      query: (q) => {
+        sql.push(q);
+        return storeQuery(q);
+      },
+      now: () => seeded.nowMs,
+      refreshMs: 10_000,
+    });
+    try {
+      // Act
+      const replies = await Promise.all(
+        [1, 2, 3].map(async () => (await fetch(new URL('/api/data?rangeMs=900000', counted.url))).json()),
+      );
+      // Assess
+      expect(replies[1]).toEqual(replies[0]);
+      expect(replies[2]).toEqual(replies[0]);
+      // Stat panels reuse their time-series panel's SQL: each distinct query ran once.
+      expect(new Set(sql).size).toBe(sql.length);
+      expect(sql.length).toBe(1 + seeded.services.length * 6);
+    } finally {
+      await counted.close();
     }
   });
 
