@@ -367,7 +367,12 @@ function newPartial(
   };
 }
 
-/** Order of partials in a batch and in a chunk: series key, then window start. */
+/**
+ * Order of partials in a batch and in a chunk: series key, then window start.
+ *
+ * @example
+ * partials.sort(comparePartials);
+ */
 export function comparePartials(a: WindowPartial, b: WindowPartial): number {
   if (a.seriesKey !== b.seriesKey) return a.seriesKey < b.seriesKey ? -1 : 1;
   return a.windowStartMs - b.windowStartMs;

@@ -7,6 +7,7 @@
  */
 import { Dimension, Measure, Names } from '../../schema.ts';
 import type { RuleAggregate, WindowPartial } from './aggregateBatch.ts';
+import { MergerStateError } from './errors.ts';
 import { compareSequenceNumbers, isSequenceNumber } from './sequenceNumber.ts';
 import { type SeriesDimensions, seriesDimensionRecord, seriesKey } from './seriesKey.ts';
 import { QuantileSketch } from './sketch.ts';
@@ -589,7 +590,7 @@ function toClosedWindow(s: SeriesState, w: WindowAcc, correction: boolean): Clos
 }
 
 function num(v: unknown, what: string): number {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`${what} must be a number`);
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new MergerStateError(`${what} must be a number`);
   return v;
 }
 
@@ -598,14 +599,15 @@ function numOrNull(v: unknown, what: string): number {
 }
 
 function seq(v: unknown, what: string): string {
-  if (typeof v !== 'string' || !isSequenceNumber(v)) throw new Error(`${what} must be a sequence number`);
+  if (typeof v !== 'string' || !isSequenceNumber(v))
+    throw new MergerStateError(`${what} must be a sequence number`);
   return v;
 }
 
 function restore(config: WindowConfig, raw: unknown): WindowMerger {
-  if (typeof raw !== 'object' || raw === null) throw new Error('not an object');
+  if (typeof raw !== 'object' || raw === null) throw new MergerStateError('not an object');
   const st = raw as Partial<WindowMergerState>;
-  if (st.v !== 1) throw new Error(`unknown version ${String(st.v)}`);
+  if (st.v !== 1) throw new MergerStateError(`unknown version ${String(st.v)}`);
   const m = new WindowMerger(config);
   const priv = m as unknown as {
     series: Map<string, SeriesState>;
@@ -616,9 +618,9 @@ function restore(config: WindowConfig, raw: unknown): WindowMerger {
   priv.watermark = numOrNull(st.watermarkMs ?? null, 'watermarkMs');
   priv.horizonMs = numOrNull(st.horizonMs ?? null, 'horizonMs');
   if (!Array.isArray(st.sources) || !Array.isArray(st.series))
-    throw new Error('sources and series must be arrays');
+    throw new MergerStateError('sources and series must be arrays');
   for (const [shard, wm, seen] of st.sources) {
-    if (typeof shard !== 'string') throw new Error('source shard must be a string');
+    if (typeof shard !== 'string') throw new MergerStateError('source shard must be a string');
     priv.sources.set(shard, {
       watermarkMs: numOrNull(wm, 'source watermark'),
       lastSeenAtMs: num(seen, 'lastSeenAtMs'),
@@ -626,7 +628,7 @@ function restore(config: WindowConfig, raw: unknown): WindowMerger {
   }
   for (const sj of st.series) {
     const d = sj.dims;
-    if (typeof d?.service !== 'string') throw new Error('series dims.service must be a string');
+    if (typeof d?.service !== 'string') throw new MergerStateError('series dims.service must be a string');
     const dims: { service: string; route?: string; statusClass?: string } = { service: d.service };
     if (typeof d.route === 'string') dims.route = d.route;
     if (typeof d.statusClass === 'string') dims.statusClass = d.statusClass;
@@ -653,11 +655,11 @@ function restore(config: WindowConfig, raw: unknown): WindowMerger {
           w.rules.push({ name: String(name), kind, value: sketch.count, sketch });
         } else if (kind === 'count' || kind === 'sum')
           w.rules.push({ name: String(name), kind, value: num(value, 'rule') });
-        else throw new Error(`unknown rule kind ${String(kind)}`);
+        else throw new MergerStateError(`unknown rule kind ${String(kind)}`);
       }
       for (const [shard, list] of wj.ranges) {
         if (!Array.isArray(list) || list.length % 2 !== 0)
-          throw new Error('ranges must be [first, last] pairs');
+          throw new MergerStateError('ranges must be [first, last] pairs');
         w.ranges.set(
           String(shard),
           list.map((x) => seq(x, 'range')),

@@ -20,7 +20,7 @@ import {
 } from 'apache-arrow';
 import { type Outcome, RejectCode } from '../../schema.ts';
 import type { RuleAggregate, WindowPartial } from './aggregateBatch.ts';
-import { WindowError } from './errors.ts';
+import { PartialCodecError } from './errors.ts';
 import { isSequenceNumber } from './sequenceNumber.ts';
 import { seriesKey } from './seriesKey.ts';
 import { QuantileSketch } from './sketch.ts';
@@ -119,7 +119,7 @@ export function decodePartialsArrow(bytes: Uint8Array): Outcome<WindowPartial[]>
     const t = tableFromIPC(bytes);
     const col = (name: string) => {
       const c = t.getChild(name);
-      if (c === null) throw new WindowError(`missing column ${name}`);
+      if (c === null) throw new PartialCodecError(`missing column ${name}`);
       return c;
     };
     const service = col('service');
@@ -158,7 +158,8 @@ export function decodePartialsArrow(bytes: Uint8Array): Outcome<WindowPartial[]>
       if (s !== null) dims.statusClass = String(s);
       const f = String(first.get(i));
       const l = String(last.get(i));
-      if (!isSequenceNumber(f) || !isSequenceNumber(l)) throw new WindowError('malformed sequence number');
+      if (!isSequenceNumber(f) || !isSequenceNumber(l))
+        throw new PartialCodecError('malformed sequence number');
       const ruleAggs: RuleAggregate[] = [];
       for (const rc of rules) {
         const v = rc.vec.get(i);

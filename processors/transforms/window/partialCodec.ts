@@ -3,22 +3,22 @@
  * record limit with partition key = series key.
  *
  * Format "TWP1" (little endian, LEB128 varints): magic `TWP` + version, a string table (services,
- * dimension values, shards, rule names), a sequence-number table (each as the big-endian bytes of
- * the integer — 24 bytes for a 56-digit Kinesis sequence number instead of 56), then per partial
+ * dimension values, shards, rule names), a sequence-number table (packed two decimal digits per
+ * byte — 28 bytes for a 56-digit Kinesis sequence number), then per partial
  * its dimensions, window, provenance, counters and DDSketch bins (`QuantileSketch.encodeTo`).
  *
  * Why not Apache Arrow IPC, the expected encoding: a metrics record holds ONE series (its
  * partition key must be the series key so a series always reaches the same merger), typically one
  * or two windows. Arrow IPC repeats its schema in every stream and pads every buffer to 8 bytes,
- * so a one-row chunk costs ~2 KB where this format needs ~100–300 bytes
- * (`npx tsx bench/windows.bench.ts`, case `codec_*`). `encodePartialsArrow` (partialArrow.ts)
+ * so a one-series record costs ~2.7 KB where this format needs ~300 bytes
+ * (`npx tsx bench/windows.bench.ts`, cases `codecTwp1` / `codecArrow`). `encodePartialsArrow` (partialArrow.ts)
  * remains for columnar export and as the measured alternative.
  */
 
 import type { Outcome } from '../../schema.ts';
 import { RejectCode } from '../../schema.ts';
 import { comparePartials, type RuleAggregate, type WindowPartial } from './aggregateBatch.ts';
-import { WindowError } from './errors.ts';
+import { PartialCodecError } from './errors.ts';
 import { isSequenceNumber } from './sequenceNumber.ts';
 import { partitionKeyForSeries, seriesKey } from './seriesKey.ts';
 import {
@@ -46,19 +46,37 @@ export const MAX_KINESIS_RECORD_BYTES = 1_048_576;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Packs a decimal sequence number two digits per byte (BCD): 28 bytes for 56 digits, no BigInt. */
 function seqToBytes(seq: string): Uint8Array {
-  let hex = BigInt(seq).toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  const n = seq.length;
+  const out = new Uint8Array((n + 1) >> 1);
+  for (let i = 0; i < n; i += 2) {
+    const hi = seq.charCodeAt(i) - 48;
+    const lo = i + 1 < n ? seq.charCodeAt(i + 1) - 48 : 15;
+    out[i >> 1] = (hi << 4) | lo;
+  }
   return out;
 }
 
+const DIGIT_PAIRS: string[] = [];
+for (let i = 0; i < 256; i++) {
+  const hi = i >> 4;
+  const lo = i & 15;
+  DIGIT_PAIRS.push(hi < 10 && lo < 10 ? `${hi}${lo}` : hi < 10 && lo === 15 ? `${hi}` : '');
+}
+
 function bytesToSeq(b: Uint8Array): string {
-  if (b.length === 0) return '0';
-  let hex = '0x';
-  for (let i = 0; i < b.length; i++) hex += b[i]!.toString(16).padStart(2, '0');
-  return BigInt(hex).toString();
+  let s = '';
+  for (let i = 0; i < b.length; i++) {
+    const pair = DIGIT_PAIRS[b[i]!]!;
+    // Only the last byte may hold a single digit (high nibble + 0xF padding).
+    if (pair.length === 0 || (pair.length === 1 && i !== b.length - 1)) {
+      throw new PartialCodecError('malformed packed sequence number');
+    }
+    s += pair;
+  }
+  if (!isSequenceNumber(s)) throw new PartialCodecError(`malformed sequence number ${s}`);
+  return s;
 }
 
 class Table {
@@ -92,7 +110,7 @@ export function encodePartials(partials: readonly WindowPartial[]): Uint8Array {
     strings.id(p.sourceShard);
     for (const r of p.rules) strings.id(r.name);
     if (!isSequenceNumber(p.firstSequenceNumber) || !isSequenceNumber(p.lastSequenceNumber)) {
-      throw new WindowError(`partial of ${p.seriesKey} has a malformed sequence number`);
+      throw new PartialCodecError(`partial of ${p.seriesKey} has a malformed sequence number`);
     }
     seqs.id(p.firstSequenceNumber);
     seqs.id(p.lastSequenceNumber);
@@ -145,7 +163,7 @@ export function encodePartials(partials: readonly WindowPartial[]): Uint8Array {
 
 function str(table: readonly string[], i: number): string {
   const s = table[i];
-  if (s === undefined) throw new WindowError(`string index ${i} out of range`);
+  if (s === undefined) throw new PartialCodecError(`string index ${i} out of range`);
   return s;
 }
 
@@ -171,27 +189,28 @@ function decodeOrThrow(bytes: Uint8Array): WindowPartial[] {
     view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     offset: 0,
   };
-  for (const b of MAGIC) if (readU8(r) !== b) throw new WindowError('not a partial-window chunk (bad magic)');
+  for (const b of MAGIC)
+    if (readU8(r) !== b) throw new PartialCodecError('not a partial-window chunk (bad magic)');
   const version = readU8(r);
-  if (version !== VERSION) throw new WindowError(`unsupported partial chunk version ${version}`);
+  if (version !== VERSION) throw new PartialCodecError(`unsupported partial chunk version ${version}`);
   const nStrings = readVarint(r);
-  if (nStrings > bytes.length) throw new WindowError('string table larger than the chunk');
+  if (nStrings > bytes.length) throw new PartialCodecError('string table larger than the chunk');
   const strings: string[] = [];
   for (let i = 0; i < nStrings; i++) strings.push(decoder.decode(readBytes(r, readVarint(r))));
   const nSeqs = readVarint(r);
-  if (nSeqs > bytes.length) throw new WindowError('sequence table larger than the chunk');
+  if (nSeqs > bytes.length) throw new PartialCodecError('sequence table larger than the chunk');
   const seqs: string[] = [];
   for (let i = 0; i < nSeqs; i++) {
     const len = readVarint(r);
-    if (len > 54) throw new WindowError('sequence number wider than 128 bits');
+    if (len > 65) throw new PartialCodecError('sequence number longer than 129 digits');
     seqs.push(bytesToSeq(readBytes(r, len)));
   }
   const n = readVarint(r);
-  if (n > bytes.length) throw new WindowError('partial count larger than the chunk');
+  if (n > bytes.length) throw new PartialCodecError('partial count larger than the chunk');
   const out: WindowPartial[] = [];
   for (let i = 0; i < n; i++) {
     const flags = readU8(r);
-    if (flags > 3) throw new WindowError(`unknown dimension flags ${flags}`);
+    if (flags > 3) throw new PartialCodecError(`unknown dimension flags ${flags}`);
     const dims: { service: string; route?: string; statusClass?: string } = {
       service: str(strings, readVarint(r)),
     };
@@ -200,14 +219,14 @@ function decodeOrThrow(bytes: Uint8Array): WindowPartial[] {
     const windowStartMs = readZigzag(r);
     const windowMs = readVarint(r);
     if (windowMs < WindowConfigDefaults.minWindowMs || windowMs > WindowConfigDefaults.maxWindowMs) {
-      throw new WindowError(`window size ${windowMs} ms out of range`);
+      throw new PartialCodecError(`window size ${windowMs} ms out of range`);
     }
     const sourceShard = str(strings, readVarint(r));
     const firstSequenceNumber = str(seqs, readVarint(r));
     const lastSequenceNumber = str(seqs, readVarint(r));
     const sourceWatermarkMs = readF64(r);
     if (Number.isNaN(sourceWatermarkMs) || sourceWatermarkMs === Number.POSITIVE_INFINITY) {
-      throw new WindowError('source watermark is not a time');
+      throw new PartialCodecError('source watermark is not a time');
     }
     const count = readVarint(r);
     const errors = readVarint(r);
@@ -215,17 +234,17 @@ function decodeOrThrow(bytes: Uint8Array): WindowPartial[] {
     const status5xx = readVarint(r);
     const bytesTotal = readVarint(r);
     if (errors > count || status4xx > count || status5xx > count) {
-      throw new WindowError('error or status counts exceed the event count');
+      throw new PartialCodecError('error or status counts exceed the event count');
     }
     const latency = QuantileSketch.decodeFrom(r);
-    if (latency.count > count) throw new WindowError('more latencies than events');
+    if (latency.count > count) throw new PartialCodecError('more latencies than events');
     const nRules = readVarint(r);
-    if (nRules > WindowConfigDefaults.maxRules) throw new WindowError(`too many rules (${nRules})`);
+    if (nRules > WindowConfigDefaults.maxRules) throw new PartialCodecError(`too many rules (${nRules})`);
     const rules: RuleAggregate[] = [];
     for (let j = 0; j < nRules; j++) {
       const name = str(strings, readVarint(r));
       const kind = KIND_BY_CODE[readU8(r)];
-      if (kind === undefined) throw new WindowError('unknown rule kind');
+      if (kind === undefined) throw new PartialCodecError('unknown rule kind');
       if (kind === 'count') rules.push({ name, kind, value: readVarint(r) });
       else if (kind === 'sum') rules.push({ name, kind, value: readF64(r) });
       else {
@@ -251,7 +270,7 @@ function decodeOrThrow(bytes: Uint8Array): WindowPartial[] {
       rules,
     });
   }
-  if (r.offset !== bytes.length) throw new WindowError('trailing bytes after the last partial');
+  if (r.offset !== bytes.length) throw new PartialCodecError('trailing bytes after the last partial');
   return out;
 }
 
@@ -308,7 +327,7 @@ function splitInto(
     return;
   }
   if (group.length === 1) {
-    throw new WindowError(
+    throw new PartialCodecError(
       `one partial of ${key} encodes to ${data.length} bytes, more than the record budget ${budget}`,
     );
   }

@@ -34,7 +34,12 @@ export interface ReferenceWindow {
   readonly rules: Record<string, number | number[]>;
 }
 
-/** `seriesKey@windowStartMs`, the key of `referenceAggregate`'s map. */
+/**
+ * `seriesKey@windowStartMs`, the key of `referenceAggregate`'s map.
+ *
+ * @example
+ * referenceKey('checkout', 1_700_000_000_000); // 'checkout@1700000000000'
+ */
 export function referenceKey(seriesKeyValue: string, windowStartMs: number): string {
   return `${seriesKeyValue}@${windowStartMs}`;
 }

@@ -25,7 +25,12 @@ export interface CompiledRule {
   readonly conditions: readonly CompiledCondition[];
 }
 
-/** Returns the accessor for a rule field path (`status`, `attributes.http.bytes`, …). */
+/**
+ * Returns the accessor for a rule field path (`status`, `attributes.http.bytes`, …).
+ *
+ * @example
+ * fieldAccessor('attributes.http.bytes')(event); // event.attributes?.http?.bytes
+ */
 export function fieldAccessor(path: string): Accessor {
   switch (path) {
     case 'service':
@@ -88,7 +93,12 @@ export function compileRules(config: Pick<WindowConfig, 'rules'>): readonly Comp
   return compiled;
 }
 
-/** Whether every condition of `rule` holds for `e`. */
+/**
+ * Whether every condition of `rule` holds for `e`.
+ *
+ * @example
+ * compileRules(config).filter((r) => ruleMatches(r, event));
+ */
 export function ruleMatches(rule: CompiledRule, e: LogEvent): boolean {
   const conds = rule.conditions;
   for (let i = 0; i < conds.length; i++) {
@@ -108,7 +118,12 @@ export function ruleMatches(rule: CompiledRule, e: LogEvent): boolean {
   return true;
 }
 
-/** The rule's numeric field of `e`, or NaN when absent or not a finite number. */
+/**
+ * The rule's numeric field of `e`, or NaN when absent or not a finite number.
+ *
+ * @example
+ * const v = ruleValue(rule, event); // NaN → not counted
+ */
 export function ruleValue(rule: CompiledRule, e: LogEvent): number {
   const v = rule.value === undefined ? undefined : rule.value(e);
   return typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;

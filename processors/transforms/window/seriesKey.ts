@@ -85,7 +85,12 @@ export function seriesDimensionRecord(d: SeriesDimensions): Record<string, strin
   return out;
 }
 
-/** Cuts a raw dimension value to a bounded, non-empty string. */
+/**
+ * Cuts a raw dimension value to a bounded, non-empty string.
+ *
+ * @example
+ * normalizeDimensionValue(undefined); // 'none'
+ */
 export function normalizeDimensionValue(v: string | undefined): string {
   if (v === undefined || v.length === 0) return NoneValue;
   return v.length > MAX_DIMENSION_VALUE_CHARS ? v.slice(0, MAX_DIMENSION_VALUE_CHARS) : v;

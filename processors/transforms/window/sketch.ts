@@ -24,7 +24,11 @@ export const MAX_SKETCH_BINS = 4096;
 const INITIAL_BINS = 32;
 const FORMAT_VERSION = 1;
 
-/** Reads `bytes` from `offset`; the cursor is shared with the partial codec. */
+/**
+ * Reads `bytes` from `offset`; the cursor is shared with the partial codec.
+ *
+ * @internal
+ */
 export interface ByteReader {
   readonly bytes: Uint8Array;
   readonly view: DataView;
@@ -381,7 +385,14 @@ export class QuantileSketch {
 
 const EMPTY = new Uint32Array(0);
 
-/** Growable byte buffer with the few primitives the window codecs need. */
+/**
+ * Growable byte buffer with the few primitives the window codecs need (shared by the sketch and
+ * partial codecs; not a public API).
+ *
+ * @internal
+ * @example
+ * const w = new ByteWriter(); w.varint(300); w.finish(); // Uint8Array [172, 2]
+ */
 export class ByteWriter {
   private buf: Uint8Array;
   private view: DataView;
