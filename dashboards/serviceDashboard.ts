@@ -279,7 +279,7 @@ export function buildServiceDashboard(o: DashboardOptions): ReturnType<Dashboard
         id: ServicePanel.anomaly,
         title: 'Anomaly score and expected band',
         description:
-          'Detector score (right axis, 0–1; dashed line = alert threshold) and the range the detector expected for the scored metric (shaded band, left axis). Red marks are windows the processor alerted on.',
+          'Highest detector score of the window (right axis, 0–1; dashed line = alert threshold) and the range the detector expected for the metric that scored it — error rate, events/s or p99 ms (shaded band, left axis). Red marks are windows the processor alerted on.',
         grid: grid(0, 20, 24, 9),
         unit: Unit.short,
         fillOpacity: 0,

@@ -24,7 +24,14 @@ const PALETTE = ['#73bf69', '#fade2a', '#8ab8ff', '#ff780a', '#f2495c', '#5794f2
 const ALERT_COLOR = '#f2495c';
 const TIME_COLUMN = 'time';
 
-const state = { meta: undefined, rangeMs: 15 * 60_000, timer: undefined, data: undefined, inFlight: false };
+const state = {
+  meta: undefined,
+  rangeMs: 15 * 60_000,
+  timer: undefined,
+  data: undefined,
+  inFlight: false,
+  focused: false,
+};
 
 function color(name, i) {
   if (name === undefined) return PALETTE[i % PALETTE.length];
@@ -651,6 +658,18 @@ function render() {
   }
   const widths = chartWidths();
   main.replaceChildren(...ordered.map((svc) => renderService(svc, data, statuses.get(svc.name), widths)));
+  focusLinkedService();
+}
+
+/** `?service=<name>` (the link in SNS alerts): bring that service into view once, highlighted. */
+function focusLinkedService() {
+  const wanted = new URLSearchParams(window.location.search).get('service');
+  if (wanted === null || state.focused) return;
+  const section = [...document.querySelectorAll('section.service')].find((e) => e.dataset.service === wanted);
+  if (section === undefined) return;
+  state.focused = true;
+  section.classList.add('focused');
+  section.scrollIntoView({ block: 'start' });
 }
 
 function setStatus(ok, text) {

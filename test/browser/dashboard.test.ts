@@ -125,7 +125,7 @@ describe('local dashboard in a browser', () => {
     expect(errors).toEqual([]);
     expect(foreign).toEqual([]);
     await page.close();
-  });
+  }, 180_000);
 
   it('switches the time range and keeps refreshing', async () => {
     // Prepare
@@ -144,5 +144,24 @@ describe('local dashboard in a browser', () => {
     await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toMatch(/live · 4 services/);
     expect(before).toMatch(/live/);
     await page.close();
-  });
+  }, 180_000);
+
+  it('brings the service of an alert link (?service=) into view', async () => {
+    // Prepare
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const target = seeded.services[seeded.services.length - 1] as string;
+
+    // Act
+    await page.goto(`${server.url}?service=${encodeURIComponent(target)}`);
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 60_000 });
+
+    // Assess
+    const focused = await page.$$eval('section.service.focused', (els) =>
+      els.map((e) => e.getAttribute('data-service')),
+    );
+    expect(focused).toEqual([target]);
+    const top = await page.$eval('section.service.focused', (e) => e.getBoundingClientRect().top);
+    expect(top).toBeLessThan(200);
+    await page.close();
+  }, 180_000);
 });
