@@ -316,8 +316,7 @@ export class DuckDbStore implements TimeSeriesSink {
       return key;
     };
 
-    // 2. Load the stored rows that share a time with the batch.
-    // One range scan over the batch's time span, narrowed by a dimension every row has (usually
+    // 2. Load the stored rows the batch may collide with: one range scan over the batch's time span, narrowed by a dimension every row has (usually
     // `service`), reading key columns only. Literals, not parameters: DuckDB binds parameter lists
     // slowly and cannot prune row groups on `IN (epoch_ms($n))`. Times are validated integers.
     const existing = new Map<string, ExistingRow>();
