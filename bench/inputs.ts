@@ -38,7 +38,9 @@ const SERVICE_WORDS = [
 ];
 const SERVICE_SUFFIX = ['api', 'worker', 'gateway', 'consumer'];
 /** 40 service names. */
-export const SERVICES: readonly string[] = SERVICE_SUFFIX.flatMap((s) => SERVICE_WORDS.map((w) => `${w}-${s}`));
+export const SERVICES: readonly string[] = SERVICE_SUFFIX.flatMap((s) =>
+  SERVICE_WORDS.map((w) => `${w}-${s}`),
+);
 const ROUTES = [
   '/api/orders',
   '/api/orders/:id',
@@ -136,7 +138,10 @@ export interface MakeEventsOptions {
 }
 
 /** Log lines with event times 4 ms apart (≈ 250 lines/s per shard: one event spans ~15 s). */
-export function makeLines(count: number, opts: MakeEventsOptions = {}): { lines: string[]; timesMs: number[] } {
+export function makeLines(
+  count: number,
+  opts: MakeEventsOptions = {},
+): { lines: string[]; timesMs: number[] } {
   const next = rng(opts.seed ?? 42);
   const start = opts.startMs ?? 1_718_000_000_000;
   const lines: string[] = [];
@@ -149,7 +154,12 @@ export function makeLines(count: number, opts: MakeEventsOptions = {}): { lines:
   return { lines, timesMs };
 }
 
-function kinesisRecord(data: Uint8Array, partitionKey: string, n: number, arrivalMs: number): KinesisEventRecord {
+function kinesisRecord(
+  data: Uint8Array,
+  partitionKey: string,
+  n: number,
+  arrivalMs: number,
+): KinesisEventRecord {
   const seq = `4964${'0'.repeat(4)}${String(n).padStart(48, '0')}`;
   return {
     kinesis: {
@@ -224,7 +234,9 @@ export function makeEvents(opts: MakeEventsOptions = {}): Record<InputFormatName
       size += bytes[i]!.length + 1;
       i++;
     }
-    ndRecords.push(kinesisRecord(Buffer.concat(parts), `pk-${ndRecords.length}`, ndRecords.length, arrival(i - 1)));
+    ndRecords.push(
+      kinesisRecord(Buffer.concat(parts), `pk-${ndRecords.length}`, ndRecords.length, arrival(i - 1)),
+    );
   }
 
   // CloudWatch Logs: a subscription filter's gzipped DATA_MESSAGE of up to `recordBytes` of messages.
@@ -251,7 +263,12 @@ export function makeEvents(opts: MakeEventsOptions = {}): Record<InputFormatName
       logEvents,
     };
     cwRecords.push(
-      kinesisRecord(gzipSync(JSON.stringify(envelope)), `cw-${cwRecords.length}`, cwRecords.length, arrival(i - 1)),
+      kinesisRecord(
+        gzipSync(JSON.stringify(envelope)),
+        `cw-${cwRecords.length}`,
+        cwRecords.length,
+        arrival(i - 1),
+      ),
     );
   }
 

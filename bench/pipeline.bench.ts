@@ -9,6 +9,8 @@
  *
  * Cases:
  * - `floor`: base64 of each record + `JSON.parse` of each user record, offsets known in advance.
+ * - `floor_verified`: `floor` plus the MD5 every KPL aggregate carries (`sdk/kpl.ts` verifies it;
+ *   a decoder that checks it cannot be faster than this).
  * - `baseline`: `aws-kinesis-agg` `deaggregateSync` (checksums on) + base64 of each user record +
  *   `JSON.parse` + grouping into per-service 10 s windows in a `Map` (count, errors, latency array).
  * - `ingest`: `createIngestHandler` over the event — decode, parse, windows, partial encoding,
@@ -29,14 +31,16 @@
  *
  * `npx tsx bench/pipeline.bench.ts [--quick]` prints the cases as JSON.
  */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { createDetectHandler } from '../processors/handlers/detect.ts';
 import { createIngestHandler } from '../processors/handlers/ingest.ts';
+import { DetectStateKind, decodeDetectState, encodeDetectState } from '../processors/pipeline/detectState.ts';
 import { type HandlerConfig, readHandlerConfig } from '../processors/pipeline/handlerConfig.ts';
 import { PartialsPublisher } from '../processors/pipeline/partialsPublisher.ts';
 import { StateBlobStore } from '../processors/pipeline/stateBlobs.ts';
@@ -125,14 +129,27 @@ class MemoryStateStore {
   async put(put: StatePut): Promise<StatePutOutcome> {
     const key = `${put.kind}#${put.key}`;
     const prev = this.items.get(key);
-    if (prev !== undefined && prev.version >= put.version) return { kind: 'conflict', currentVersion: prev.version };
-    this.items.set(key, { kind: put.kind, key: put.key, version: put.version, data: put.data, updatedAtMs: 0 });
+    if (prev !== undefined && prev.version >= put.version)
+      return { kind: 'conflict', currentVersion: prev.version };
+    this.items.set(key, {
+      kind: put.kind,
+      key: put.key,
+      version: put.version,
+      data: put.data,
+      updatedAtMs: 0,
+    });
     return { kind: 'ok' };
   }
 
   async putMany(puts: readonly StatePut[]): Promise<StatePutOutcome[]> {
     for (const p of puts) {
-      this.items.set(`${p.kind}#${p.key}`, { kind: p.kind, key: p.key, version: p.version, data: p.data, updatedAtMs: 0 });
+      this.items.set(`${p.kind}#${p.key}`, {
+        kind: p.kind,
+        key: p.key,
+        version: p.version,
+        data: p.data,
+        updatedAtMs: 0,
+      });
     }
     return puts.map(() => ({ kind: 'ok' }));
   }
@@ -147,8 +164,13 @@ function stateBlobs(): StateBlobStore {
   return new StateBlobStore(new MemoryStateStore() as unknown as DynamoDbStateStore);
 }
 
-/** An ingest handler on fresh fakes (a cold shard). */
-function ingestHandler(config: HandlerConfig) {
+/**
+ * An ingest handler on fresh in-memory fakes (a cold shard), for profiling.
+ *
+ * @example
+ * await createBenchIngestHandler(readHandlerConfig({}))(makeEvents().kpl.event);
+ */
+export function createBenchIngestHandler(config: HandlerConfig) {
   return createIngestHandler({
     config,
     archiver: new FirehoseArchiver({ client: fakeFirehose }),
@@ -168,6 +190,26 @@ function runFloorKpl(e: BenchEvent): number {
   let n = 0;
   for (let r = 0; r < records.length; r++) {
     const buf = Buffer.from(records[r]!.kinesis.data, 'base64');
+    const off = e.offsets[r]!;
+    for (let i = 0; i < off.length; i += 2) {
+      const o = JSON.parse(buf.toString('utf8', off[i], off[i + 1])) as { level: number };
+      sink += o.level;
+      n++;
+    }
+  }
+  return n;
+}
+
+/** `floor` plus the MD5 check every KPL aggregate carries (what a verifying decoder cannot skip). */
+function runFloorKplVerified(e: BenchEvent): number {
+  const records = e.event.Records;
+  let n = 0;
+  for (let r = 0; r < records.length; r++) {
+    const buf = Buffer.from(records[r]!.kinesis.data, 'base64');
+    const digest = createHash('md5')
+      .update(buf.subarray(4, buf.length - 16))
+      .digest();
+    if (!digest.equals(buf.subarray(buf.length - 16))) throw new Error('bench input: KPL checksum mismatch');
     const off = e.offsets[r]!;
     for (let i = 0; i < off.length; i += 2) {
       const o = JSON.parse(buf.toString('utf8', off[i], off[i + 1])) as { level: number };
@@ -251,7 +293,7 @@ function runBaseline(e: BenchEvent): number {
 }
 
 async function runIngest(config: HandlerConfig, e: BenchEvent): Promise<number> {
-  const out = await ingestHandler(config)(e.event);
+  const out = await createBenchIngestHandler(config)(e.event);
   if (out.batchItemFailures.length > 0) throw new Error('bench ingest asked for a retry');
   return e.lines;
 }
@@ -266,7 +308,10 @@ function median(xs: readonly number[]): number {
 }
 
 /** Repeats `fn` for at least `minMs` of wall time: lines per second of wall and of CPU time. */
-async function timeIt(fn: () => number | Promise<number>, minMs: number): Promise<{ wall: number; cpu: number }> {
+async function timeIt(
+  fn: () => number | Promise<number>,
+  minMs: number,
+): Promise<{ wall: number; cpu: number }> {
   let lines = 0;
   const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
@@ -283,14 +328,17 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 async function throughputCases(quick: boolean): Promise<Record<string, BenchCase>> {
-  const events = makeEvents({ base64Bytes: quick ? 600_000 : 5_000_000 });
+  const events = makeEvents({ base64Bytes: quick ? 300_000 : 5_000_000 });
   const config = readHandlerConfig({});
   const { kpl, ndjson, cloudwatch } = events;
 
   // Sanity: the handler accepts every line, archives them all and emits partials.
   const before = { ...received };
   await runIngest(config, kpl);
-  if (received.firehoseBytes - before.firehoseBytes < kpl.lineBytes || received.kinesisEntries === before.kinesisEntries) {
+  if (
+    received.firehoseBytes - before.firehoseBytes < kpl.lineBytes ||
+    received.kinesisEntries === before.kinesisEntries
+  ) {
     throw new Error('bench ingest did not archive every line or emitted no partials');
   }
   for (const e of [kpl, ndjson, cloudwatch]) {
@@ -300,6 +348,7 @@ async function throughputCases(quick: boolean): Promise<Record<string, BenchCase
 
   const cases: [string, BenchEvent, () => number | Promise<number>][] = [
     ['floor', kpl, () => runFloorKpl(kpl)],
+    ['floor_verified', kpl, () => runFloorKplVerified(kpl)],
     ['baseline', kpl, () => runBaseline(kpl)],
     ['ingest', kpl, () => runIngest(config, kpl)],
     ['floor_ndjson', ndjson, () => runFloorNdjson(ndjson)],
@@ -307,12 +356,12 @@ async function throughputCases(quick: boolean): Promise<Record<string, BenchCase
     ['floor_cloudwatch', cloudwatch, () => runFloorCloudWatch(cloudwatch)],
     ['ingest_cloudwatch', cloudwatch, () => runIngest(config, cloudwatch)],
   ];
-  const rounds = quick ? 2 : 9;
-  const minMs = quick ? 60 : 400;
+  const rounds = quick ? 2 : 7;
+  const minMs = quick ? 40 : 350;
   const wall = new Map<string, number[]>(cases.map(([n]) => [n, []]));
   const cpu = new Map<string, number[]>(cases.map(([n]) => [n, []]));
   const rss = new Map<string, number>(cases.map(([n]) => [n, 0]));
-  for (const [, , fn] of cases) await timeIt(fn, quick ? 30 : 300); // JIT warm-up
+  for (const [, , fn] of cases) await timeIt(fn, quick ? 20 : 300); // JIT warm-up
   for (let round = 0; round < rounds; round++) {
     for (const [name, , fn] of cases) {
       const t = await timeIt(fn, minMs);
@@ -348,10 +397,16 @@ async function throughputCases(quick: boolean): Promise<Record<string, BenchCase
     round2((out[a]![field] as number) / (out[b]![field] as number));
   Object.assign(out.ingest!, {
     overFloor: ratio('ingest', 'floor', 'mbPerSec'),
+    overFloorVerified: ratio('ingest', 'floor_verified', 'mbPerSec'),
     overBaseline: ratio('ingest', 'baseline', 'mbPerSec'),
     cpuOverFloor: ratio('ingest', 'floor', 'cpuMbPerSec'),
+    cpuOverFloorVerified: ratio('ingest', 'floor_verified', 'cpuMbPerSec'),
     cpuOverBaseline: ratio('ingest', 'baseline', 'cpuMbPerSec'),
     targets: { overFloor: 0.5, overBaseline: 2 },
+  });
+  Object.assign(out.baseline!, {
+    overFloor: ratio('baseline', 'floor', 'mbPerSec'),
+    cpuOverFloor: ratio('baseline', 'floor', 'cpuMbPerSec'),
   });
   Object.assign(out.ingest_ndjson!, {
     overFloor: ratio('ingest_ndjson', 'floor_ndjson', 'mbPerSec'),
@@ -430,20 +485,37 @@ function detectInputs(series: number, windows: number, windowMs: number, config:
   return perWindow;
 }
 
-async function detectCase(quick: boolean): Promise<BenchCase> {
+/**
+ * The detect case alone: `series` series (default 100 quick, 500 full — one invocation per window:
+ * 2 records per series stay under the 10,000-record batch).
+ *
+ * What it reports: the measured cost per series·window; the checkpoint's share of it (the handler
+ * re-encodes and gzips the whole shard state, every series, on every invocation that changed it);
+ * and the projection for `seriesTarget` series, where one window's 2 × series records need
+ * ⌈2 × series / 10,000⌉ invocations, each paying the whole-shard checkpoint.
+ *
+ * @example
+ * const c = await detectCase(false, 5_000);
+ */
+export async function detectCase(quick: boolean, seriesOverride?: number): Promise<BenchCase> {
   const config = readHandlerConfig({});
   const windowMs = config.window.windowMs;
-  const series = quick ? 500 : 20_000;
+  const series = seriesOverride ?? (quick ? 100 : 500);
+  const seriesTarget = 100_000;
   // Windows close once every source's watermark (max event time − 30 s lateness) passes their end,
   // so the first few windows only open; the measured windows each close one window of every series.
-  const warm = Math.ceil(config.window.allowedLatenessMs / windowMs) + 3;
-  const measured = quick ? 2 : 5;
+  const warm = Math.ceil(config.window.allowedLatenessMs / windowMs) + 2;
+  const measured = quick ? 1 : 3;
   const inputs = detectInputs(series, warm + measured, windowMs, config);
   let written = 0;
-  const timestreamSink = new TimestreamSink({ client: fakeTimestream, databaseName: config.timestreamDatabase });
+  const timestreamSink = new TimestreamSink({
+    client: fakeTimestream,
+    databaseName: config.timestreamDatabase,
+  });
+  const states = stateBlobs();
   const detect = createDetectHandler({
     config,
-    states: stateBlobs(),
+    states,
     sink: {
       name: 'bench',
       write: async (records, options) => {
@@ -458,7 +530,7 @@ async function detectCase(quick: boolean): Promise<BenchCase> {
   const wallUs: number[] = [];
   const cpuUs: number[] = [];
   let peakRss = 0;
-  let closedPerWindow = 0;
+  let invocations = 0;
   for (let w = 0; w < inputs.length; w++) {
     const before = written;
     const cpu0 = process.cpuUsage();
@@ -470,29 +542,71 @@ async function detectCase(quick: boolean): Promise<BenchCase> {
     const wallNs = Number(process.hrtime.bigint() - t0);
     const cpu = process.cpuUsage(cpu0);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    // Windows rows written minus one pipeline-health row per invocation.
+    // Window rows written minus one pipeline-health row per invocation.
     const closed = written - before - inputs[w]!.length;
     if (w >= warm) {
-      if (closed < series) throw new Error(`detect closed ${closed} series·windows, expected ${series}`);
-      closedPerWindow = closed;
+      if (closed !== series) throw new Error(`detect closed ${closed} series·windows, expected ${series}`);
+      invocations = inputs[w]!.length;
       wallUs.push(wallNs / 1e3 / closed);
       cpuUs.push((cpu.user + cpu.system) / closed);
     }
   }
+
+  // The checkpoint alone: encode + gzip of the stored shard state, as the handler does per invocation.
+  const ref = { kind: DetectStateKind, key: `${config.metricsStream}/shardId-000000000000` };
+  const blob = await states.load(ref);
+  if (blob === undefined) throw new Error('bench detect stored no checkpoint');
+  const state = decodeDetectState(blob.data, blob.version, config.window);
+  const ckptCpu: number[] = [];
+  const encodeCpu: number[] = [];
+  const gzip1Cpu: number[] = [];
+  let gzBytes = 0;
+  let gz1Bytes = 0;
+  let jsonBytes = 0;
+  const cpuUsOf = (c: NodeJS.CpuUsage) => (c.user + c.system) / series;
+  for (let r = 0; r < (quick ? 1 : 5); r++) {
+    const cpu0 = process.cpuUsage();
+    const json = encodeDetectState(state);
+    const cpu1 = process.cpuUsage();
+    gzBytes = gzipSync(json).byteLength;
+    const cpu2 = process.cpuUsage();
+    // For comparison: the fastest zlib level on the same bytes.
+    gz1Bytes = gzipSync(json, { level: 1 }).byteLength;
+    gzip1Cpu.push(cpuUsOf(process.cpuUsage(cpu2)));
+    ckptCpu.push(cpuUsOf(process.cpuUsage(cpu0)) - gzip1Cpu.at(-1)!);
+    encodeCpu.push((cpu1.user + cpu1.system - cpu0.user - cpu0.system) / series);
+    jsonBytes = json.byteLength;
+    if (cpu2.user < 0) process.stderr.write('');
+  }
   const us = median(wallUs);
   const cpuUsMedian = median(cpuUs);
+  const ckptUs = median(ckptCpu);
+  // Everything but the checkpoint scales with series·windows; the checkpoint with series × invocations.
+  const baseCpuUs = Math.max(0, cpuUsMedian - ckptUs * invocations);
+  const targetInvocations = Math.ceil((2 * seriesTarget) / 10_000);
+  const projectedCpuUs = baseCpuUs + ckptUs * targetInvocations;
   return {
     usPerSeriesWindow: round2(us),
     cpuUsPerSeriesWindow: round2(cpuUsMedian),
     recordsPerSec: Math.round(1e6 / us),
     cpuRecordsPerSec: Math.round(1e6 / cpuUsMedian),
     nsPerOp: Math.round(us * 1e3),
-    /** Series one invocation handles per 10 s window at the CPU-time rate (one dedicated vCPU). */
-    seriesPer10sWindow: Math.floor(10e6 / cpuUsMedian),
-    fits100kSeriesPer10sWindow: 100_000 * cpuUsMedian < 10e6,
-    fits100kSeriesPer10sWindowWall: 100_000 * us < 10e6,
     series,
-    windowsClosedPerInvocationRound: closedPerWindow,
+    invocationsPerWindow: invocations,
+    checkpointCpuUsPerSeries: round2(ckptUs),
+    checkpointEncodeCpuUsPerSeries: round2(median(encodeCpu)),
+    checkpointJsonBytesPerSeries: Math.round(jsonBytes / series),
+    checkpointGzipBytesPerSeries: Math.round(gzBytes / series),
+    checkpointGzipLevel1CpuUsPerSeries: round2(median(gzip1Cpu)),
+    checkpointGzipLevel1BytesPerSeries: Math.round(gz1Bytes / series),
+    cpuUsPerSeriesWindowWithoutCheckpoint: round2(baseCpuUs),
+    /** At this rate one dedicated vCPU handles this many series per 10 s window (measured N). */
+    seriesPer10sWindow: Math.floor(10e6 / cpuUsMedian),
+    seriesTarget,
+    invocationsPerWindowAtTarget: targetInvocations,
+    projectedCpuUsPerSeriesWindowAtTarget: round2(projectedCpuUs),
+    projectedCpuSecondsPerWindowAtTarget: round2((projectedCpuUs * seriesTarget) / 1e6),
+    fits100kSeriesPer10sWindow: projectedCpuUs * seriesTarget < 10e6,
     warmWindows: warm,
     runs: measured,
     peakRssMb: Math.round(peakRss / 2 ** 20),
