@@ -81,8 +81,14 @@ export const serviceSelects = {
     columns: [
       bucket,
       { expr: ts.max(Measure.anomalyScore), as: alias.of(Measure.anomalyScore) },
-      { expr: ts.min(Measure.expectedLow), as: alias.of(Measure.expectedLow) },
-      { expr: ts.max(Measure.expectedHigh), as: alias.of(Measure.expectedHigh) },
+      // The band of the bucket's highest-scoring window: the detect stage writes the band of the metric
+      // that scored highest, so bands of different windows may belong to different metrics and must
+      // not be mixed. Error rate, event rate and latency are never negative.
+      {
+        expr: ts.atLeast(ts.maxBy(Measure.expectedLow, Measure.anomalyScore), 0),
+        as: alias.of(Measure.expectedLow),
+      },
+      { expr: ts.maxBy(Measure.expectedHigh, Measure.anomalyScore), as: alias.of(Measure.expectedHigh) },
     ],
     where: [byService],
     ...perBucket,

@@ -196,6 +196,17 @@ export const ts = {
   avg(m: MeasureDef | SqlExpr): SqlExpr {
     return expr(`AVG(${measureRef(m)})`);
   },
+  /**
+   * The value of `m` in the bucket's row with the largest `by` (`max_by`, in both dialects): keeps
+   * columns of one record together, e.g. the band of the window with the highest score.
+   */
+  maxBy(m: MeasureDef, by: MeasureDef): SqlExpr {
+    return expr(`max_by(${quoteIdent(m.name)}, ${quoteIdent(by.name)})`);
+  },
+  /** `GREATEST(e, n)`: clamp a derived value to a floor (none of our metrics can be negative). */
+  atLeast(e: SqlExpr, n: number): SqlExpr {
+    return expr(`GREATEST(${e.sql}, ${numberLiteral(n)})`);
+  },
   /** Number of distinct values of a dimension. */
   countDistinct(d: DimensionName): SqlExpr {
     return expr(`COUNT(DISTINCT ${quoteIdent(d)})`);

@@ -214,6 +214,20 @@ describe('dashboard query values', () => {
     expect(row[Measure.latencyP99Ms.name]).toBeCloseTo(weighted / weight, 9);
   });
 
+  it('the expected band of a bucket is the band of its highest-scoring window, floored at 0', async () => {
+    const service = seeded.services[0] as string;
+    const rows = await run(selects.find((s) => s.name === 'service.anomaly') as NamedSelect, service);
+    for (const row of rows) {
+      const inBucket = windowsOf(service).filter((r) => bucketOf(r.timeMs) === ms(row.time));
+      const top = inBucket.reduce((a, b) =>
+        m(b, Measure.anomalyScore.name) > m(a, Measure.anomalyScore.name) ? b : a,
+      );
+      expect(row[Measure.anomalyScore.name]).toBe(m(top, Measure.anomalyScore.name));
+      expect(row[Measure.expectedHigh.name]).toBe(m(top, Measure.expectedHigh.name));
+      expect(row[Measure.expectedLow.name]).toBe(Math.max(0, m(top, Measure.expectedLow.name)));
+    }
+  });
+
   it('the alert annotation returns exactly the incident windows', async () => {
     const rows = await run(selects.find((s) => s.name === 'service.alerts') as NamedSelect);
     const expected = windowsOf(seeded.incident.service)

@@ -101,8 +101,9 @@ export async function seedStore(opts: SeedOptions = {}): Promise<SeededStore> {
         [Measure.latencyP90Ms.name]: p50 * 2.2,
         [Measure.latencyP99Ms.name]: p50 * 4.5,
         [Measure.anomalyScore.name]: score,
-        [Measure.expectedLow.name]: Math.max(0, expectedErr * 0.2),
-        [Measure.expectedHigh.name]: expectedErr * 2.5,
+        // Detectors' lower bounds go below zero for quiet series (the dashboard clamps them).
+        [Measure.expectedLow.name]: expectedErr * (0.4 * random() - 0.1),
+        [Measure.expectedHigh.name]: expectedErr * (2 + random()),
         [Measure.alerting.name]: inIncident ? 1 : 0,
       };
       windows.push({

@@ -121,6 +121,8 @@ const SQL_WORDS = new Set([
   'ROUND',
   'BIN',
   'CREATE_TIME_SERIES',
+  'MAX_BY',
+  'GREATEST',
   'TIME',
   'MEASURE_NAME',
 ]);
