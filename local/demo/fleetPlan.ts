@@ -36,13 +36,13 @@ export type DemoTransportName = (typeof DemoTransport)[keyof typeof DemoTranspor
 
 /** Incidents the fleet can inject. */
 export const DemoIncidentKind = {
-  /** Error rate jumps from ~1 % to ~30 %. */
+  /** Error rate jumps from ~1 % to 30 %. */
   errorSpike: 'error_spike',
-  /** Every request takes ~4× longer. */
+  /** Every request takes 5× longer. */
   latencyRegression: 'latency_regression',
-  /** Traffic falls to ~15 % of normal (a broken upstream, a bad deploy of the caller). */
+  /** Traffic falls to 3 % of normal (a broken upstream, a bad deploy of a caller). */
   trafficDrop: 'traffic_drop',
-  /** Latency creeps up linearly to ~4× and errors to ~8 % (a leak, a filling disk). */
+  /** Latency creeps up to 6× and errors by 25 points over the first 30 % of the incident, then stay there (a leak, a filling disk). */
   slowDegradation: 'slow_degradation',
 } as const;
 export type DemoIncidentKindName = (typeof DemoIncidentKind)[keyof typeof DemoIncidentKind];
@@ -204,6 +204,13 @@ const INCIDENT_WINDOWS: Readonly<Record<DemoIncidentKindName, readonly [number, 
   slow_degradation: [16, 22],
 };
 
+const PICK_ORDER: readonly DemoIncidentKindName[] = [
+  'traffic_drop',
+  'slow_degradation',
+  'latency_regression',
+  'error_spike',
+];
+
 /** Windows left after the last incident ends, so its windows close and are scored before the end. */
 const TAIL_WINDOWS = 4;
 
@@ -231,6 +238,7 @@ export function minIncidentSpanMs(windowMs: number): number {
 export function planIncidents(o: IncidentPlanOptions): DemoIncident[] {
   const rng = new DemoRandom(o.seed ^ 0x5eed1c1d);
   const out: DemoIncident[] = [];
+  const byWeight = o.services.map((s) => s.weight).sort((a, b) => b - a);
   const rounds = o.durationMs === undefined ? (o.rounds ?? 6) : 1;
   const roundMs = o.roundMs ?? 10 * 60_000;
   for (let round = 0; round < rounds; round++) {
@@ -240,10 +248,17 @@ export function planIncidents(o: IncidentPlanOptions): DemoIncident[] {
         ? roundStart + roundMs - TAIL_WINDOWS * o.windowMs
         : o.startMs + o.durationMs - TAIL_WINDOWS * o.windowMs;
     const used = new Set<string>();
-    for (const kind of o.kinds) {
+    // Most constrained kinds pick their service first (traffic drops need a busy service, latency
+    // incidents a format with durations), so every kind finds a service of its own where possible.
+    const kinds = [...o.kinds].sort((a, b) => PICK_ORDER.indexOf(a) - PICK_ORDER.indexOf(b));
+    for (const kind of kinds) {
       const needsStructure = kind === 'latency_regression' || kind === 'slow_degradation';
-      const eligible = o.services.filter((s) => (!needsStructure || s.structured) && !used.has(s.name));
-      const pool = eligible.length > 0 ? eligible : o.services.filter((s) => !needsStructure || s.structured);
+      // A traffic drop shows against Poisson noise (±1/√n of a window's count): only the busier half
+      // of the fleet has windows full enough for a drop to stand out early in the detector's life.
+      const minWeight = kind === 'traffic_drop' ? (byWeight[Math.ceil(byWeight.length / 2) - 1] ?? 0) : 0;
+      const fits = (s: DemoService) => (!needsStructure || s.structured) && s.weight >= minWeight;
+      const eligible = o.services.filter((s) => fits(s) && !used.has(s.name));
+      const pool = eligible.length > 0 ? eligible : o.services.filter(fits);
       if (pool.length === 0) continue;
       const service = rng.pick(pool);
       used.add(service.name);

@@ -60,6 +60,12 @@ export { DEMO_ID_PATTERN, type DemoEvent, DemoTraffic, demoIdOf, demoSeqOf } fro
 
 /** Default fleet-wide rate: comfortable for the whole pipeline on a 2-core laptop. */
 export const DEFAULT_DEMO_EVENTS_PER_SECOND = 400;
+/**
+ * Default amplitude of the compressed daily cycle (±10 %). Compressed into a 90 s run it moves faster
+ * than any real day, and the detector (which learns daily profiles only after a day of history) sees
+ * it as noise; more than this inflates the noise scale enough to hide a traffic drop.
+ */
+export const DEFAULT_DAY_AMPLITUDE = 0.1;
 /** Default interval between two generation ticks (lines are batched per tick and service). */
 export const DEFAULT_DEMO_TICK_MS = 200;
 /** Default interval between two malformed records. */
@@ -115,7 +121,7 @@ export interface DemoFleetOptions {
   readonly warmupMs?: number;
   /** Length of the compressed "day" of traffic variation. Default `durationMs`, else 30 minutes. */
   readonly dayMs?: number;
-  /** Relative amplitude of the daily variation. Default 0.15 (±15 %). */
+  /** Relative amplitude of the daily variation. Default {@link DEFAULT_DAY_AMPLITUDE}. */
   readonly dayAmplitude?: number;
   /** One malformed record every this often (default 5,000); `false` for none. */
   readonly malformedEveryMs?: number | false;
@@ -261,7 +267,7 @@ export function startDemoFleet(options: DemoFleetOptions): DemoFleet {
     eventsPerSecond: options.eventsPerSecond ?? DEFAULT_DEMO_EVENTS_PER_SECOND,
     startMs,
     dayMs: options.dayMs ?? durationMs ?? 30 * 60_000,
-    dayAmplitude: options.dayAmplitude ?? 0.15,
+    dayAmplitude: options.dayAmplitude ?? DEFAULT_DAY_AMPLITUDE,
   });
   const rng = new DemoRandom(options.seed ^ 0x0bad_f00d);
   const client = options.kinesisClient;

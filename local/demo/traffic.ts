@@ -77,6 +77,25 @@ const ERROR_MESSAGES = [
 ] as const;
 const ERROR_STATUSES = [500, 502, 503, 504] as const;
 const CLIENT_STATUSES = [400, 401, 404, 409, 429] as const;
+/**
+ * How bad each incident is. Sized so the default detector, early in its life (a few dozen windows of
+ * history, prior tail model), scores the incident above the default alert threshold — see
+ * docs/demo.md for the measurement — while still looking like the incident it is named after.
+ */
+export const IncidentShape = {
+  /** Error probability during an error spike (baseline ≈ 1 %). */
+  errorSpikeRate: 0.3,
+  /** Latency multiplier of a latency regression. */
+  latencyFactor: 5,
+  /** Traffic multiplier of a traffic drop: a near outage (a broken upstream, a bad deploy of a caller). */
+  trafficDropFactor: 0.03,
+  /** Latency multiplier a slow degradation reaches, and the error probability it adds. */
+  degradationLatencyFactor: 6,
+  degradationErrorRate: 0.25,
+  /** Share of the incident over which a slow degradation creeps up before it plateaus. */
+  degradationRampShare: 0.3,
+} as const;
+
 /** Share of requests answered with a 4xx (warnings, not errors). */
 const CLIENT_ERROR_RATE = 0.03;
 
@@ -121,7 +140,7 @@ export class DemoTraffic {
     if (service === undefined) return 0;
     let rate = this.o.eventsPerSecond * (this.shares[serviceIndex] ?? 0) * this.dailyFactor(timeMs);
     const inc = this.incidentAt(service.name, timeMs);
-    if (inc?.kind === 'traffic_drop') rate *= 0.15;
+    if (inc?.kind === 'traffic_drop') rate *= IncidentShape.trafficDropFactor;
     return rate;
   }
 
@@ -163,12 +182,17 @@ export class DemoTraffic {
     let errorRate = service.errorRate;
     let latencyFactor = 1;
     if (inc !== undefined) {
-      if (inc.kind === 'error_spike') errorRate = 0.3;
-      else if (inc.kind === 'latency_regression') latencyFactor = 4;
+      const shape = IncidentShape;
+      if (inc.kind === 'error_spike') errorRate = shape.errorSpikeRate;
+      else if (inc.kind === 'latency_regression') latencyFactor = shape.latencyFactor;
       else if (inc.kind === 'slow_degradation') {
-        const p = (timeMs - inc.startMs) / (inc.endMs - inc.startMs);
-        latencyFactor = 1 + 3 * p;
-        errorRate += 0.08 * p;
+        // Creeps up over the first part of the incident, then stays bad (the disk is full now).
+        const p = Math.min(
+          1,
+          (timeMs - inc.startMs) / ((inc.endMs - inc.startMs) * shape.degradationRampShare),
+        );
+        latencyFactor = 1 + (shape.degradationLatencyFactor - 1) * p;
+        errorRate += shape.degradationErrorRate * p;
       }
     }
     const route = rng.pick(service.routes);
