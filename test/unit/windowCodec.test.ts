@@ -170,3 +170,26 @@ describe('Arrow IPC form of partials', () => {
     });
   });
 });
+
+describe('partial codec text', () => {
+  it('round-trips non-ASCII and long dimension values', () => {
+    const config = defaultWindowConfig({ dimensions: ['route'] });
+    const events: LogEvent[] = ['/grüße', '/日本', `/${'x'.repeat(300)}`].map((route) => ({
+      timeMs: T0,
+      service: 'café',
+      level: 'info',
+      message: '',
+      route,
+    }));
+    const r = aggregateBatch(events, {
+      sourceShard: 's',
+      firstSequenceNumber: '1',
+      lastSequenceNumber: '1',
+      nowMs: T0,
+      config,
+    });
+    const back = decodePartials(encodePartials(r.partials));
+    if (back.kind !== 'ok') throw new Error('decode');
+    expect(back.value.map((p) => p.dimensions)).toEqual(r.partials.map((p) => p.dimensions));
+  });
+});

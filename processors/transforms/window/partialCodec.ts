@@ -46,6 +46,25 @@ export const MAX_KINESIS_RECORD_BYTES = 1_048_576;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** UTF-8 bytes of `s`; short ASCII strings (service names, shard ids) skip TextEncoder's overhead. */
+function utf8Bytes(s: string): Uint8Array {
+  if (s.length > 256) return encoder.encode(s);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return encoder.encode(s);
+    out[i] = c;
+  }
+  return out;
+}
+
+/** Strict UTF-8 decode, with the same ASCII fast path. */
+function utf8String(b: Uint8Array): string {
+  if (b.length > 256) return decoder.decode(b);
+  for (let i = 0; i < b.length; i++) if (b[i]! >= 0x80) return decoder.decode(b);
+  return String.fromCharCode.apply(null, b as unknown as number[]);
+}
+
 /** Packs a decimal sequence number two digits per byte (BCD): 28 bytes for 56 digits, no BigInt. */
 function seqToBytes(seq: string): Uint8Array {
   const n = seq.length;
@@ -120,7 +139,7 @@ export function encodePartials(partials: readonly WindowPartial[]): Uint8Array {
   w.u8(VERSION);
   w.varint(strings.items.length);
   for (const s of strings.items) {
-    const b = encoder.encode(s);
+    const b = utf8Bytes(s);
     w.varint(b.length);
     w.bytes(b);
   }
@@ -196,7 +215,7 @@ function decodeOrThrow(bytes: Uint8Array): WindowPartial[] {
   const nStrings = readVarint(r);
   if (nStrings > bytes.length) throw new PartialCodecError('string table larger than the chunk');
   const strings: string[] = [];
-  for (let i = 0; i < nStrings; i++) strings.push(decoder.decode(readBytes(r, readVarint(r))));
+  for (let i = 0; i < nStrings; i++) strings.push(utf8String(readBytes(r, readVarint(r))));
   const nSeqs = readVarint(r);
   if (nSeqs > bytes.length) throw new PartialCodecError('sequence table larger than the chunk');
   const seqs: string[] = [];

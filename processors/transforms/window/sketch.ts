@@ -105,7 +105,8 @@ export class QuantileSketch {
     }
     if (other.count === 0) return;
     if (other.maxKey >= other.minKey) {
-      // Exact fit: merged windows rarely grow after the first partials, and stage two holds many.
+      // Little slack: merged windows grow little after the first partials, and stage two holds many
+      // (they are compacted when they close).
       this.ensureRange(other.minKey, other.maxKey, true);
       const src = other.bins;
       const collapseBelow = this.minKey; // keys below were collapsed into minKey
@@ -356,7 +357,10 @@ export class QuantileSketch {
       return;
     }
     const span = newMax - newMin + 1;
-    const capacity = exact ? span : Math.min(MAX_SKETCH_BINS, Math.max(INITIAL_BINS, span * 2));
+    const capacity = Math.min(
+      MAX_SKETCH_BINS,
+      exact ? span + (span >> 2) + 8 : Math.max(INITIAL_BINS, span * 2),
+    );
     const newOffset = Math.max(newMax - capacity + 1, Math.min(newMin, newMin - ((capacity - span) >> 1)));
     const next = new Uint32Array(capacity);
     if (this.maxKey >= this.minKey) {
