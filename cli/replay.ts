@@ -231,6 +231,15 @@ export class LogReplay {
         },
       });
     }
+    return this.pushRecords(records);
+  }
+
+  /**
+   * Feeds Kinesis records (as a Lambda event carries them: base64 data, any producer's format —
+   * KPL aggregates, gzip CloudWatch Logs envelopes, OTLP exports); returns the windows and alerts
+   * this closed. Sequence numbers must increase across calls, as on one shard.
+   */
+  pushRecords(records: readonly KinesisEventRecord[]): ReplayItem[] {
     if (records.length === 0) return [];
     const decoded = decodeKinesisBatch(records, this.decodeOptions);
     for (let j = 0; j < decoded.rejectCount; j++) this.reject(decoded.rejectCode[j]!);
