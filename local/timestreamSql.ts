@@ -11,7 +11,8 @@
  * 2. {@link timestreamToDuckDb} rewrites the Timestream-only syntax we use into DuckDB: duration
  *    literals (`10s` → `INTERVAL '10 seconds'`), `bin()` → `time_bucket()` (epoch-aligned, as
  *    Timestream bins are), `ago()`, `now()`, `from_milliseconds()`, `to_milliseconds()`,
- *    `CREATE_TIME_SERIES()` → an ordered `list()` of `{time, value}`, `approx_percentile()`.
+ *    `CREATE_TIME_SERIES()` → an ordered `list()` of `{time, value}`, `approx_percentile()`, and
+ *    `greatest()`/`least()` with Timestream's NULL semantics (any NULL argument → NULL).
  *    Quoting is the same in both dialects (`"identifier"`, `'string'`), and the store mirrors
  *    Timestream's multi-measure layout (`"tidewatch"."windows"`: schema = database), so the rest of
  *    the query passes through unchanged.
@@ -299,6 +300,13 @@ function rewriteCall(name: string, args: string[], nowMs: number): string | unde
       arity(name, args, 2);
       const t = (args[0] as string).trim();
       return `list({'time': ${t}, 'value': ${(args[1] as string).trim()}} ORDER BY ${t})`;
+    }
+    case 'greatest':
+    case 'least': {
+      // Timestream returns NULL when any argument is NULL; DuckDB skips NULL arguments.
+      const parts = args.map((a) => a.trim());
+      const anyNull = parts.map((a) => `${a} IS NULL`).join(' OR ');
+      return `CASE WHEN ${anyNull} THEN NULL ELSE ${name.toLowerCase()}(${parts.join(', ')}) END`;
     }
     case 'approx_percentile':
       arity(name, args, 2);

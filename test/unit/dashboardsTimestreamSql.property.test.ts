@@ -65,6 +65,24 @@ describe('translated Timestream SQL in DuckDB', () => {
     );
   });
 
+  it('greatest() is NULL when any argument is NULL, as in Timestream, else the maximum', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.option(fc.integer({ min: -1000, max: 1000 }), { nil: null }),
+        fc.option(fc.integer({ min: -1000, max: 1000 }), { nil: null }),
+        async (a, b) => {
+          const lit = (v: number | null) => (v === null ? 'CAST(NULL AS INTEGER)' : String(v));
+          const sql = translateTimestreamSql(`SELECT greatest(${lit(a)}, ${lit(b)})`, {
+            ...base,
+            intervalMs: 1000,
+          });
+          expect(await scalar(sql)).toBe(a === null || b === null ? null : Math.max(a, b));
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
   it('$__timeFilter keeps exactly the times in [from, to]', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -91,6 +91,12 @@ describe('timestreamToDuckDb (Timestream-only syntax → DuckDB)', () => {
     );
   });
 
+  it('keeps Timestream’s NULL semantics for greatest() and least()', () => {
+    expect(timestreamToDuckDb('SELECT GREATEST(max_by("a", "b"), 0)', 0)).toBe(
+      'SELECT CASE WHEN max_by("a", "b") IS NULL OR 0 IS NULL THEN NULL ELSE greatest(max_by("a", "b"), 0) END',
+    );
+  });
+
   it('leaves string literals, quoted identifiers and comments alone', () => {
     const sql = `SELECT 'bin(time, 10s)' AS "ago(5m)" -- now()\nFROM t /* 5m */`;
     expect(timestreamToDuckDb(sql, 0)).toBe(sql);
