@@ -11,9 +11,11 @@
  * directory resumes: runner checkpoints, stream contents, ingest intents and detect checkpoints, the
  * DuckDB file and the archive all survive.
  */
+import { fork } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AwsClients } from '../processors/pipeline/awsClients.ts';
 import type { DetectControlResult, DetectHandler } from '../processors/pipeline/detectPipeline.ts';
 import type { IngestHandler } from '../processors/pipeline/ingestPipeline.ts';
@@ -23,17 +25,17 @@ import { ensureStateTable } from '../processors/sinks/dynamoDbStateStore.ts';
 import { createDynamoDbClient } from '../processors/sinks/sinkClients.ts';
 import { type DashboardServer, startDashboardServer } from './dashboardServer.ts';
 import { DuckDbStore, type StoreRow } from './duckdbStore.ts';
-import { type DynaliteHandle, startDynalite } from './dynalite.ts';
+import { startDynalite } from './dynalite.ts';
 import { type EventSourceRunner, startEventSourceRunner } from './eventSourceRunner.ts';
-import { type FirehoseEndpoint, startFirehoseEndpoint } from './firehoseEndpoint.ts';
-import { type KinesaliteServer, startKinesalite } from './kinesalite.ts';
+import { startFirehoseEndpoint } from './firehoseEndpoint.ts';
+import { type KinesaliteOptions, startKinesalite } from './kinesalite.ts';
 import { createKinesisClient, LOCAL_CREDENTIALS, LOCAL_REGION } from './kinesisClient.ts';
 import type { KinesisStreamEvent, LambdaContext } from './lambdaTypes.ts';
 import { type SnsEndpoint, startSnsEndpoint } from './snsEndpoint.ts';
 import { startTimestreamEndpoint, type TimestreamEndpoint } from './timestreamEndpoint.ts';
 
 /** Ports of the embedded services; 0 = any free port (tests). Defaults: `LocalPorts`. */
-export type EmbeddedPorts = { [K in keyof typeof LocalPorts]: number };
+export type EmbeddedPorts = { -readonly [K in keyof typeof LocalPorts]: number };
 
 /** Options of {@link startEmbedded}. */
 export interface EmbeddedOptions {
@@ -68,6 +70,11 @@ export interface EmbeddedOptions {
   echoAlerts?: boolean | ((line: string) => void);
   /** Warnings of the runners (read errors, discarded records). Default stderr. */
   warn?: (message: string, detail?: Record<string, unknown>) => void;
+  /**
+   * Run kinesalite, dynalite and the Firehose endpoint in this process instead of one child process
+   * each (default false). In-process, every call a handler makes waits on the pipeline's own work.
+   */
+  servicesInProcess?: boolean;
 }
 
 /** Counters the terminal view and the summary read. */
@@ -83,7 +90,6 @@ export interface EmbeddedStats {
   series: number;
   alertsPublished: number;
   timestreamRecords: number;
-  archiveFilesWritten: number;
 }
 
 /** A running embedded pipeline. */
@@ -106,8 +112,12 @@ export interface EmbeddedPipeline {
   readonly env: Readonly<Record<string, string>>;
   /** The DuckDB store behind the Timestream endpoint (reads are fine while running). */
   readonly store: DuckDbStore;
-  /** Epoch ms at which each window row (service, window start) first landed in the store. */
+  /** Epoch ms at which each window row (service, window start) with events first landed in the store. */
   readonly windowLandedAt: ReadonlyMap<string, number>;
+  /** Distinct series·window rows written (inserted or updated) since start, zero-filled ones included. */
+  windowsWritten(): number;
+  /** Delivers the local Firehose buffers to the archive directory now. */
+  flushArchive(): Promise<void>;
   stats(): EmbeddedStats;
   /**
    * Processes everything sent so far: drains the logs runner, then the metrics runner, until neither
@@ -180,19 +190,23 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   }
 
   try {
-    const kinesis: KinesaliteServer = await startKinesalite({
+    const kinesisOptions: KinesaliteOptions = {
       port: ports.kinesis,
       path: join(dataDir, 'kinesis'),
       streams: [
         { name: Names.logsStream, shardCount: options.logsShards ?? 2 },
         { name: Names.metricsStream, shardCount: options.metricsShards ?? 1 },
       ],
-    });
+    };
+    const inProcess = options.servicesInProcess === true;
+    const kinesis = inProcess
+      ? await startKinesalite(kinesisOptions)
+      : await startChildService('kinesis', kinesisOptions);
     closers.push(() => kinesis.close());
-    const dynamo: DynaliteHandle = await startDynalite({
-      port: ports.dynamodb,
-      path: join(dataDir, 'dynamodb'),
-    });
+    const dynamoOptions = { port: ports.dynamodb, path: join(dataDir, 'dynamodb') };
+    const dynamo = inProcess
+      ? await startDynalite(dynamoOptions)
+      : await startChildService('dynamodb', dynamoOptions);
     closers.push(() => dynamo.close());
     const ddb = createDynamoDbClient({ endpoint: dynamo.url, maxAttempts: 3 });
     await ensureStateTable(ddb, Names.stateTable);
@@ -201,19 +215,23 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     const store = await DuckDbStore.open({ path: join(dataDir, 'tidewatch.duckdb') });
     closers.push(() => store.close());
     const windowLandedAt = new Map<string, number>();
-    observeWindowRows(store, windowLandedAt);
+    const windowRows = new Set<string>();
+    observeWindowRows(store, windowLandedAt, windowRows);
     const timestream: TimestreamEndpoint = await startTimestreamEndpoint({ port: ports.timestream, store });
     closers.push(() => timestream.close());
     // Zero buffering: a record Firehose acknowledged is on disk before the handler's next step, so a
     // SIGKILL right after an acknowledgement loses no archived line (real Firehose is durable on ack).
-    const firehose: FirehoseEndpoint = await startFirehoseEndpoint({
+    const firehoseOptions = {
       port: ports.firehose,
       dataDir: archiveDir,
       streams: {
         [Names.archiveDeliveryStream]: { prefix: 'logs/', bufferIntervalS: 0 },
         [Names.archiveErrorDeliveryStream]: { prefix: 'errors/', bufferIntervalS: 0 },
       },
-    });
+    };
+    const firehose = inProcess
+      ? await startFirehoseEndpoint(firehoseOptions)
+      : await startChildService('firehose', firehoseOptions);
     closers.push(() => firehose.close());
     const sns: SnsEndpoint = await startSnsEndpoint({
       port: ports.sns,
@@ -280,7 +298,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       functionName: Names.ingestFunction,
       handler: (event: KinesisStreamEvent) => ingest(event, lambdaContextFor(Names.ingestFunction)),
       batchSize: 500,
-      maximumBatchingWindowMs: 250,
+      maximumBatchingWindowMs: 200,
       bisectBatchOnFunctionError: true,
       maximumRetryAttempts: 50,
       onFailureFile: join(dataDir, 'failures', 'logs.jsonl'),
@@ -396,6 +414,10 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       env,
       store,
       windowLandedAt,
+      windowsWritten: () => windowRows.size,
+      flushArchive: async () => {
+        await firehose.flush();
+      },
       stats: () => ({
         logsRecords: counts.logs,
         metricsRecords: counts.metrics,
@@ -405,7 +427,6 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         series: lastTick?.series ?? 0,
         alertsPublished: sns.stats.published,
         timestreamRecords: timestream.stats.recordsIngested,
-        archiveFilesWritten: firehose.stats.filesWritten,
       }),
       drain,
       flushWindows,
@@ -418,8 +439,86 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   }
 }
 
+/** A local service running in a child process. */
+interface ChildService {
+  url: string;
+  /** Firehose: delivers the buffers; others: no-op. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+type ChildServiceName = 'kinesis' | 'dynamodb' | 'firehose';
+
+/**
+ * Starts a local service in a child process (local/start/serviceProcess.ts). A data directory still
+ * locked by the child of a process that was just SIGKILLed is retried for a few seconds: that child
+ * exits as soon as it notices its parent is gone.
+ */
+async function startChildService(name: ChildServiceName, options: unknown): Promise<ChildService> {
+  const entry = fileURLToPath(new URL('./start/serviceProcess.ts', import.meta.url));
+  const deadline = Date.now() + 15_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await forkService(entry, name, options);
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (!/lock/i.test(msg) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * 2 ** attempt)));
+    }
+  }
+}
+
+function forkService(entry: string, name: ChildServiceName, options: unknown): Promise<ChildService> {
+  return new Promise((resolveStart, rejectStart) => {
+    const child = fork(entry, [name, JSON.stringify(options)], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString('utf8')).slice(-4_000);
+    });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const onExit = (code: number | null) =>
+      rejectStart(new Error(`${name} exited (code ${code}) before it was ready: ${stderr.trim()}`));
+    child.once('exit', onExit);
+    child.once('message', (m: { url?: string; error?: string }) => {
+      child.off('exit', onExit);
+      if (m.url === undefined) {
+        rejectStart(new Error(`${name} did not start: ${m.error ?? 'unknown error'}`));
+        return;
+      }
+      const alive = () => child.exitCode === null && child.signalCode === null && child.connected;
+      resolveStart({
+        url: m.url,
+        flush: () =>
+          new Promise<void>((done) => {
+            if (!alive()) return done();
+            const onMessage = (reply: unknown) => {
+              if (reply !== 'flushed') return;
+              child.off('message', onMessage);
+              done();
+            };
+            child.on('message', onMessage);
+            child.send('flush');
+            exited.then(() => done());
+          }),
+        close: async () => {
+          if (alive()) {
+            child.send('close');
+            const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            await exited;
+            clearTimeout(timer);
+          }
+        },
+      });
+    });
+  });
+}
+
 /** Records when each windows-table row first lands (eventToMetric latency), by wrapping the store's upsert. */
-function observeWindowRows(store: DuckDbStore, landedAt: Map<string, number>): void {
+function observeWindowRows(store: DuckDbStore, landedAt: Map<string, number>, written: Set<string>): void {
   const upsert = store.upsert.bind(store);
   store.upsert = async (database: string, table: string, rows: readonly StoreRow[]) => {
     const result = await upsert(database, table, rows);
@@ -429,11 +528,11 @@ function observeWindowRows(store: DuckDbStore, landedAt: Map<string, number>): v
         const r = rows[i]!;
         const kind = result[i]?.kind;
         const service = r.dimensions.service;
+        if (kind !== 'inserted' && kind !== 'updated') continue;
+        written.add(`${r.timeMs}\u0000${JSON.stringify(Object.entries(r.dimensions).sort())}`);
         if (service === undefined || (r.measures.count ?? 0) === 0) continue;
-        if (kind === 'inserted' || kind === 'updated') {
-          const key = windowKey(service, r.timeMs);
-          if (!landedAt.has(key)) landedAt.set(key, t);
-        }
+        const key = windowKey(service, r.timeMs);
+        if (!landedAt.has(key)) landedAt.set(key, t);
       }
     }
     return result;

@@ -49,6 +49,7 @@ export function createDetectDeps(
   const config = readHandlerConfig(env);
   const clients = createAwsClients(config);
   const logger = options.logger ?? jsonLogger({ level: env.AWS_LAMBDA_LOG_LEVEL, stage: 'detect' });
+  let shardCache: { ids: string[]; atMs: number } | undefined;
   const deps: DetectDeps = {
     config,
     states: new StateBlobStore(
@@ -61,6 +62,8 @@ export function createDetectDeps(
       errorDeliveryStreamName: config.archiveErrorDeliveryStream,
     }),
     listShards: async () => {
+      // Shards change only with a reshard: ask at most once a minute (ticks come every few seconds).
+      if (shardCache !== undefined && Date.now() - shardCache.atMs < 60_000) return shardCache.ids;
       const ids: string[] = [];
       let token: string | undefined;
       do {
@@ -72,6 +75,7 @@ export function createDetectDeps(
         for (const s of res.Shards ?? []) if (s.ShardId !== undefined) ids.push(s.ShardId);
         token = res.NextToken;
       } while (token !== undefined);
+      shardCache = { ids, atMs: Date.now() };
       return ids;
     },
     logger,

@@ -15,7 +15,6 @@ import { PartialsPublisher } from '../pipeline/partialsPublisher.ts';
 import { StateBlobStore } from '../pipeline/stateBlobs.ts';
 import { DynamoDbStateStore } from '../sinks/dynamoDbStateStore.ts';
 import { FirehoseArchiver } from '../sinks/firehoseArchiver.ts';
-import { TimestreamSink } from '../sinks/timestreamSink.ts';
 import type { KinesisBatchResponse, KinesisEvent } from '../sources/kinesisEvent.ts';
 
 export { createIngestHandler, type IngestDeps, type IngestHandler };
@@ -46,7 +45,6 @@ export function createIngestDeps(
     cursors: new StateBlobStore(
       new DynamoDbStateStore({ client: clients.dynamodb, tableName: config.stateTable }),
     ),
-    health: new TimestreamSink({ client: clients.timestream, databaseName: config.timestreamDatabase }),
     logger,
   };
   return { deps, clients };

@@ -15,7 +15,7 @@
  * `{ "tidewatch": "flush" }` (close every open window now: the embedded mode's shutdown), optionally
  * with `"shards": ["shardId-…"]`; by default every shard of the metrics stream.
  */
-import { Dimension, Names, PipelineMeasure, RejectCode } from '../schema.ts';
+import { Dimension, PipelineMeasure, RejectCode } from '../schema.ts';
 import type { AlertDedupeSnapshot } from '../sinks/alertDeduper.ts';
 import type { AlertEvent as SinkAlertEvent } from '../sinks/alertEvent.ts';
 import type { ArchiveReject, FirehoseArchiver } from '../sinks/firehoseArchiver.ts';
@@ -34,6 +34,7 @@ import {
   newDetectShardState,
 } from './detectState.ts';
 import type { HandlerConfig } from './handlerConfig.ts';
+import { decodeHealthRecord, isHealthRecord } from './healthRecord.ts';
 import { budgetMs, isKinesisEvent, type LambdaContextLike, shardIdOf } from './lambdaContext.ts';
 import { type PipelineLogger, silentLogger } from './logger.ts';
 import { scoreWindows } from './scoreWindows.ts';
@@ -168,6 +169,7 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
     records: readonly KinesisEventRecord[],
     mode: 'batch' | 'tick' | 'flush',
     budget: number,
+    selfHealth?: (run: ShardRun) => SeriesWindowRecord,
   ): Promise<ShardRun> {
     const run: ShardRun = {
       records: records.length,
@@ -205,9 +207,15 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
     }
     const partials: WindowPartial[] = [];
     const rejects: ArchiveReject[] = [];
+    const healthRecords: SeriesWindowRecord[] = [];
     for (let i = start; i < records.length; i++) {
       const k = records[i]!.kinesis;
       const bytes = Buffer.from(k.data, 'base64');
+      if (isHealthRecord(bytes)) {
+        const h = decodeHealthRecord(bytes);
+        if (h !== undefined) healthRecords.push(h);
+        continue;
+      }
       const decoded = decodePartials(bytes);
       if (decoded.kind === 'ok') {
         for (const p of decoded.value) {
@@ -244,10 +252,19 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
     );
     const changed = records.length > start || scored.records.length > 0 || closedResult.evicted > 0;
 
-    if (scored.records.length > 0) {
-      const written = await sink.write(scored.records, { budgetMs: budget });
+    const toWrite =
+      healthRecords.length === 0 && selfHealth === undefined
+        ? scored.records
+        : [...scored.records, ...healthRecords, ...(selfHealth === undefined ? [] : [selfHealth(run)])];
+    if (toWrite.length > 0) {
+      const written = await sink.write(toWrite, { budgetMs: budget });
       for (let i = 0; i < written.outcomes.length; i++) {
         const o = written.outcomes[i]!;
+        if (i >= scored.records.length) {
+          // Health records are telemetry: a failed one never fails the batch.
+          if (o.kind !== 'ok') log.warn('pipeline health record not written', { shard, outcome: o.kind });
+          continue;
+        }
         if (o.kind === 'retry') return fail(start, 'windows not written', { reason: o.reason });
         if (o.kind === 'reject') {
           run.timestreamRejected++;
@@ -319,37 +336,29 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
     return run;
   }
 
-  async function health(
-    shard: string,
-    run: ShardRun,
-    startedMs: number,
-    records: readonly KinesisEventRecord[],
-    context?: LambdaContextLike,
-  ) {
-    let newest = Number.NaN;
-    for (const r of records) {
-      const t = r.kinesis.approximateArrivalTimestamp * 1000;
-      if (!(t <= newest)) newest = t;
-    }
-    const record: SeriesWindowRecord = {
-      table: config.pipelineTable,
-      dimensions: { [Dimension.stage]: 'detect', [Dimension.shard]: shard },
-      timeMs: startedMs,
-      version: 1,
-      measures: {
-        [PipelineMeasure.records.name]: run.records,
-        [PipelineMeasure.events.name]: run.events,
-        [PipelineMeasure.rejected.name]: run.rejected,
-        [PipelineMeasure.late.name]: run.late,
-        [PipelineMeasure.retried.name]: run.failedAt === undefined ? 0 : run.records - run.failedAt,
-        [PipelineMeasure.iteratorAgeMs.name]: Number.isFinite(newest) ? Math.max(0, startedMs - newest) : 0,
-        [PipelineMeasure.timestreamRejected.name]: run.timestreamRejected,
-        [PipelineMeasure.durationMs.name]: now() - startedMs,
-      },
+  /** The detect stage's own health record (written with the windows, so before its sink call ends). */
+  function healthRecord(shard: string, startedMs: number, records: readonly KinesisEventRecord[]) {
+    return (run: ShardRun): SeriesWindowRecord => {
+      let newest = Number.NaN;
+      for (const r of records) {
+        const t = r.kinesis.approximateArrivalTimestamp * 1000;
+        if (!(t <= newest)) newest = t;
+      }
+      return {
+        table: config.pipelineTable,
+        dimensions: { [Dimension.stage]: 'detect', [Dimension.shard]: shard },
+        timeMs: startedMs,
+        version: 1,
+        measures: {
+          [PipelineMeasure.records.name]: run.records,
+          [PipelineMeasure.events.name]: run.events,
+          [PipelineMeasure.rejected.name]: run.rejected,
+          [PipelineMeasure.late.name]: run.late,
+          [PipelineMeasure.iteratorAgeMs.name]: Number.isFinite(newest) ? Math.max(0, startedMs - newest) : 0,
+          [PipelineMeasure.durationMs.name]: now() - startedMs,
+        },
+      };
     };
-    const out = await sink.write([record], { budgetMs: Math.min(5_000, budgetMs(context)) });
-    if (out.stats.written !== 1)
-      log.warn('pipeline health record not written', { shard, table: Names.pipelineTable });
   }
 
   async function control(
@@ -389,8 +398,9 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
     const startedMs = now();
     const shard = shardIdOf(records[0]);
     const budget = budgetMs(context);
-    const run = await withLock(shard, () => runShard(shard, records, 'batch', budget));
-    await health(shard, run, startedMs, records, context);
+    const run = await withLock(shard, () =>
+      runShard(shard, records, 'batch', budget, healthRecord(shard, startedMs, records)),
+    );
     if (run.failedAt === undefined || run.failedAt >= records.length) return { batchItemFailures: [] };
     return { batchItemFailures: [{ itemIdentifier: records[run.failedAt]!.kinesis.sequenceNumber }] };
   }

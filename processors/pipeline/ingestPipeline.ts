@@ -12,11 +12,12 @@
  *    version, so a stale container cannot interleave;
  * 4. send the partials (PutRecords, partition key = series key).
  * `batchItemFailures` lists the retry parents only; Lambda restarts from the lowest, so nothing after
- * it was emitted. One pipeline-health record per invocation goes to the pipeline table.
+ * it was emitted. One pipeline-health record per invocation goes to the metrics stream, and from
+ * there (detect) to the pipeline table.
  */
-import { Dimension, Names, PipelineMeasure, RejectCode } from '../schema.ts';
+import { Dimension, PipelineMeasure, RejectCode } from '../schema.ts';
 import type { ArchiveReject, FirehoseArchiver } from '../sinks/firehoseArchiver.ts';
-import type { SeriesWindowRecord, TimeSeriesSink } from '../sinks/timeSeriesRecord.ts';
+import type { SeriesWindowRecord } from '../sinks/timeSeriesRecord.ts';
 import type { DecodedBatch } from '../sources/decodedBatch.ts';
 import { decodeKinesisBatch } from '../sources/decodeKinesisBatch.ts';
 import type { KinesisBatchResponse, KinesisEvent, KinesisEventRecord } from '../sources/kinesisEvent.ts';
@@ -24,6 +25,7 @@ import { type AggregateResult, aggregateBatch, StageOneState } from '../transfor
 import { chunkPartials } from '../transforms/window/partialCodec.ts';
 import { compareSequenceNumbers } from '../transforms/window/sequenceNumber.ts';
 import type { HandlerConfig } from './handlerConfig.ts';
+import { encodeHealthRecord, HEALTH_PARTITION_KEY_PREFIX } from './healthRecord.ts';
 import {
   decodeIngestCursor,
   encodeIngestCursor,
@@ -33,7 +35,7 @@ import {
 } from './ingestCursor.ts';
 import { budgetMs, type LambdaContextLike, shardIdOf } from './lambdaContext.ts';
 import { type PipelineLogger, silentLogger } from './logger.ts';
-import type { PartialsPublisher } from './partialsPublisher.ts';
+import type { MetricsRecord, PartialsPublisher } from './partialsPublisher.ts';
 import type { StateBlobStore } from './stateBlobs.ts';
 
 /** What the ingest handler needs; `processors/handlers/ingest.ts` builds it from the environment. */
@@ -43,8 +45,8 @@ export interface IngestDeps {
   publisher: PartialsPublisher;
   /** Write-ahead intents (ingest cursors). */
   cursors: StateBlobStore;
-  /** Sink of the pipeline-health record; omitted = not written. */
-  health?: TimeSeriesSink;
+  /** Send the pipeline-health record (on the metrics stream, for detect to write). Default true. */
+  health?: boolean;
   logger?: PipelineLogger;
   /** Clock for telemetry and records without arrival time. Default `Date.now`. */
   now?: () => number;
@@ -169,6 +171,14 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     const seqs: string[] = new Array(n);
     for (let i = 0; i < n; i++) seqs[i] = records[i]!.kinesis.sequenceNumber;
     const decoded = decodeKinesisBatch(records, { ...decodeOptions, nowMs: startedMs });
+    const phases = {
+      decodeMs: now() - startedMs,
+      aggregateMs: 0,
+      archiveMs: 0,
+      intentMs: 0,
+      publishMs: 0,
+      healthMs: 0,
+    };
     const retry = new Uint8Array(n);
     const counters: IngestCounters = {
       events: 0,
@@ -178,9 +188,43 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
       partials: 0,
       replayedRecords: 0,
     };
+    /** Accepted events of records a..b: late ones included (counted and archived), invalid-time ones are rejects. */
+    const rangeEvents = (a: number, b: number, agg: AggregateResult) =>
+      lowerBound(decoded.eventRecord, b + 1) - lowerBound(decoded.eventRecord, a) - agg.rejected.length;
     const eventBytes: number[] = new Array(decoded.eventCount);
     for (let i = 0; i < decoded.eventCount; i++)
       eventBytes[i] = Buffer.byteLength(decoded.eventRaw[i]!, 'utf8');
+
+    let healthSent = false;
+    /** This invocation's pipeline-health record, as of now. */
+    const healthRecord = (): SeriesWindowRecord => {
+      let retried = 0;
+      for (let i = 0; i < n; i++) retried += retry[i]!;
+      const iteratorAgeMs = Number.isFinite(decoded.stats.newestArrivalMs)
+        ? Math.max(0, startedMs - decoded.stats.newestArrivalMs)
+        : 0;
+      return {
+        table: config.pipelineTable,
+        dimensions: { [Dimension.stage]: 'ingest', [Dimension.shard]: shard },
+        timeMs: startedMs,
+        version: 1,
+        measures: {
+          [PipelineMeasure.records.name]: n,
+          [PipelineMeasure.events.name]: counters.events,
+          [PipelineMeasure.bytes.name]: decoded.stats.bytes,
+          [PipelineMeasure.rejected.name]: counters.rejected,
+          [PipelineMeasure.late.name]: counters.late,
+          [PipelineMeasure.retried.name]: retried,
+          [PipelineMeasure.iteratorAgeMs.name]: iteratorAgeMs,
+          [PipelineMeasure.archiveFailed.name]: counters.archiveFailed,
+          [PipelineMeasure.durationMs.name]: now() - startedMs,
+        },
+      };
+    };
+    const healthEntry = () => ({
+      partitionKey: `${HEALTH_PARTITION_KEY_PREFIX}${shard}`,
+      data: encodeHealthRecord(healthRecord()),
+    });
 
     const aggregate = (a: number, b: number, state: StageOneState): AggregateResult => {
       const e0 = lowerBound(decoded.eventRecord, a);
@@ -215,30 +259,47 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
       b: number,
       state: StageOneState,
       replay: boolean,
+      last: boolean,
     ): Promise<RangeResult> => {
+      let t = now();
       let agg = aggregate(a, b, state);
+      phases.aggregateMs += now() - t;
       let stop = false;
       if (!replay) {
+        t = now();
         const cut = await archiveRange(a, b, agg);
+        phases.archiveMs += now() - t;
         if (cut <= b) {
           stop = true;
           if (cut === a) return { processedThrough: a - 1, stop };
           b = cut - 1;
           agg = aggregate(a, b, state);
         }
+        t = now();
         const saved = await saveCursor(
           shard,
           cache,
           { v: 1, first: seqs[a]!, last: seqs[b]!, state: state.toJSON() },
           budget,
         );
+        phases.intentMs += now() - t;
         if (!saved) {
           retry[a] = 1;
           return { processedThrough: a - 1, stop: true };
         }
       }
-      const chunks = chunkPartials(agg.partials);
+      t = now();
+      const chunks: MetricsRecord[] = chunkPartials(agg.partials);
+      // The last range carries the health record: one PutRecords call per invocation.
+      const withHealth = last && deps.health !== false;
+      if (withHealth) {
+        counters.events += rangeEvents(a, b, agg);
+        counters.late += agg.late.length;
+        counters.rejected += agg.rejected.length + countRejects(decoded, a, b);
+        chunks.push(healthEntry());
+      }
       const sent = await publisher.publish(chunks, { budgetMs: budget });
+      phases.publishMs += now() - t;
       if (sent.kind === 'retry') {
         log.warn('partials not delivered; the range will be redelivered and replayed', {
           shard,
@@ -247,14 +308,21 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
           reason: sent.reason,
         });
         retry[a] = 1;
+        if (withHealth) {
+          // The range's events were counted for the record that was not sent: not processed after all.
+          counters.events -= rangeEvents(a, b, agg);
+          counters.late -= agg.late.length;
+          counters.rejected -= agg.rejected.length + countRejects(decoded, a, b);
+        }
         return { processedThrough: a - 1, stop: true };
       }
       counters.partials += agg.partials.length;
-      // Accepted events: late ones included (counted and archived), invalid-time ones are rejects.
-      counters.events +=
-        lowerBound(decoded.eventRecord, b + 1) - lowerBound(decoded.eventRecord, a) - agg.rejected.length;
-      counters.late += agg.late.length;
-      counters.rejected += agg.rejected.length + countRejects(decoded, a, b);
+      if (withHealth) healthSent = true;
+      else {
+        counters.events += rangeEvents(a, b, agg);
+        counters.late += agg.late.length;
+        counters.rejected += agg.rejected.length + countRejects(decoded, a, b);
+      }
       if (replay) counters.replayedRecords += b - a + 1;
       return { processedThrough: b, stop, state: agg.state };
     };
@@ -354,7 +422,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
       let k = 0;
       while (k + 1 < n && compareSequenceNumbers(seqs[k + 1]!, cursor.last) <= 0) k++;
       const before = cache.cursorState ?? StageOneState.fromJSON(cursor.state);
-      const r = await processRange(0, k, before, true);
+      const r = await processRange(0, k, before, true, k === n - 1);
       if (r.state !== undefined) {
         cache.after = { seq: seqs[k]!, state: r.state };
         if (compareSequenceNumbers(seqs[k]!, cursor.last) < 0) {
@@ -381,7 +449,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
         cache.after?.state ??
         cache.cursorState ??
         (cache.cursor !== undefined ? StageOneState.fromJSON(cache.cursor.state) : StageOneState.initial());
-      const r = await processRange(next, n - 1, state, false);
+      const r = await processRange(next, n - 1, state, false, true);
       if (r.state !== undefined) cache.after = { seq: seqs[r.processedThrough]!, state: r.state };
     }
 
@@ -391,6 +459,13 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     const iteratorAgeMs = Number.isFinite(decoded.stats.newestArrivalMs)
       ? Math.max(0, startedMs - decoded.stats.newestArrivalMs)
       : 0;
+    if (deps.health !== false && !healthSent) {
+      const t = now();
+      const out = await publisher.publish([healthEntry()], { budgetMs: Math.min(5_000, budgetMs(context)) });
+      phases.healthMs = now() - t;
+      // Telemetry only: a lost health record never fails the batch.
+      if (out.kind !== 'ok') log.warn('pipeline health record not sent', { shard, reason: out.reason });
+    }
     log.info('ingest batch', {
       shard,
       records: n,
@@ -402,29 +477,8 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
       retry: batchItemFailures.length,
       iteratorAgeMs,
       durationMs,
+      ...phases,
     });
-    if (deps.health !== undefined) {
-      const record: SeriesWindowRecord = {
-        table: config.pipelineTable,
-        dimensions: { [Dimension.stage]: 'ingest', [Dimension.shard]: shard },
-        timeMs: startedMs,
-        version: 1,
-        measures: {
-          [PipelineMeasure.records.name]: n,
-          [PipelineMeasure.events.name]: counters.events,
-          [PipelineMeasure.bytes.name]: decoded.stats.bytes,
-          [PipelineMeasure.rejected.name]: counters.rejected,
-          [PipelineMeasure.late.name]: counters.late,
-          [PipelineMeasure.retried.name]: batchItemFailures.length,
-          [PipelineMeasure.iteratorAgeMs.name]: iteratorAgeMs,
-          [PipelineMeasure.archiveFailed.name]: counters.archiveFailed,
-          [PipelineMeasure.durationMs.name]: durationMs,
-        },
-      };
-      const out = await deps.health.write([record], { budgetMs: Math.min(5_000, budgetMs(context)) });
-      if (out.stats.written !== 1)
-        log.warn('pipeline health record not written', { shard, table: Names.pipelineTable });
-    }
     return { batchItemFailures };
   };
 }

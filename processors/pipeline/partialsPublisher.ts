@@ -11,7 +11,12 @@
  */
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { Backoff, type BackoffOptions, errorName, isRetryableError } from '../sinks/backoff.ts';
-import type { PartialChunk } from '../transforms/window/partialCodec.ts';
+
+/** One metrics-stream record: a partial chunk (`MetricsRecord`) or a health record. */
+export interface MetricsRecord {
+  readonly partitionKey: string;
+  readonly data: Uint8Array;
+}
 
 /** PutRecords quotas. */
 export const MAX_PUT_RECORDS_ENTRIES = 500;
@@ -39,7 +44,7 @@ export interface PartialsPublisherOptions {
   backoff?: Omit<BackoffOptions, 'budgetMs' | 'deadlineMs'>;
 }
 
-function entryBytes(c: PartialChunk): number {
+function entryBytes(c: MetricsRecord): number {
   return c.data.byteLength + Buffer.byteLength(c.partitionKey, 'utf8');
 }
 
@@ -64,7 +69,7 @@ export class PartialsPublisher {
 
   /** Sends every chunk; `ok` once all were accepted, `retry` when the budget ran out first. */
   async publish(
-    chunks: readonly PartialChunk[],
+    chunks: readonly MetricsRecord[],
     options: { budgetMs?: number } = {},
   ): Promise<PublishResult> {
     const stats: PublishStats = { chunks: chunks.length, bytes: 0, calls: 0, resent: 0 };
@@ -88,7 +93,7 @@ export class PartialsPublisher {
   }
 
   private async sendCall(
-    chunks: readonly PartialChunk[],
+    chunks: readonly MetricsRecord[],
     backoff: Backoff,
     stats: PublishStats,
   ): Promise<string | undefined> {

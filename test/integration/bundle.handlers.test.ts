@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isHealthRecord } from '../../processors/pipeline/healthRecord.ts';
 import { Names } from '../../processors/schema.ts';
 import type { KinesisEvent } from '../../processors/sources/kinesisEvent.ts';
 import { decodePartials } from '../../processors/transforms/window/partialCodec.ts';
@@ -92,15 +93,16 @@ describe('Lambda bundles', () => {
     metricsEvent = await stack.readStream(Names.metricsStream);
     let events = 0;
     for (const r of metricsEvent.Records) {
-      const decoded = decodePartials(Buffer.from(r.kinesis.data, 'base64'));
+      const bytes = Buffer.from(r.kinesis.data, 'base64');
+      if (isHealthRecord(bytes)) continue;
+      const decoded = decodePartials(bytes);
       expect(decoded.kind).toBe('ok');
       if (decoded.kind === 'ok') for (const p of decoded.value) events += p.count;
     }
     expect(events).toBe(11);
-    const health = await stack.store.query(
-      `SELECT events, rejected, late FROM "tidewatch"."pipeline" WHERE stage = 'ingest'`,
-    );
-    expect(health).toEqual([{ events: 12, rejected: 2, late: 1 }]);
+    expect(
+      metricsEvent.Records.filter((r) => isHealthRecord(Buffer.from(r.kinesis.data, 'base64'))),
+    ).toHaveLength(1);
   });
 
   it('detect bundle: merges the partials ingest sent, writes one record per series·window, checkpoints', async () => {
@@ -123,6 +125,13 @@ describe('Lambda bundles', () => {
       { service: 'inventory', t: start, count: 2, errors: 0 },
       { service: 'search', t: start, count: 1, errors: 0 },
       { service: 'search', t: start + 10_000, count: 2, errors: 0 },
+    ]);
+    const health = await stack.store.query(
+      `SELECT stage, events, rejected, late FROM "tidewatch"."pipeline" ORDER BY stage DESC`,
+    );
+    expect(health).toEqual([
+      { stage: 'ingest', events: 12, rejected: 2, late: 1 },
+      { stage: 'detect', events: 11, rejected: 0, late: 0 },
     ]);
   });
 
