@@ -413,7 +413,7 @@ class TablePrinter {
       const mark = e.kind === 'alert' ? '!! ALERT   ' : '   RECOVERY';
       this.out(
         `${mark} ${iso(e.windowStartMs)} ${e.service}${dims} ${METRIC_LABEL[e.metric]} ${fmtValue(e.metric, e.value)}` +
-          ` (expected ${fmtValue(e.metric, e.expectedLow)} – ${fmtValue(e.metric, e.expectedHigh)}, score ${e.score.toFixed(2)}, ${e.reason})\n`,
+          ` (expected ${fmtValue(e.metric, Math.max(0, e.expectedLow))} – ${fmtValue(e.metric, Math.max(0, e.expectedHigh))}, score ${e.score.toFixed(2)}${e.reason === 'score' ? '' : `, ${e.reason.replace('_', ' ')}`})\n`,
       );
       return;
     }
