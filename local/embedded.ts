@@ -24,7 +24,7 @@ import { EnvVar, LocalPorts, Names } from '../processors/schema.ts';
 import { ensureStateTable } from '../processors/sinks/dynamoDbStateStore.ts';
 import { createDynamoDbClient } from '../processors/sinks/sinkClients.ts';
 import { type DashboardServer, startDashboardServer } from './dashboardServer.ts';
-import { DuckDbStore, type StoreRow } from './duckdbStore.ts';
+import { DuckDbStore } from './duckdbStore.ts';
 import { startDynalite } from './dynalite.ts';
 import { type EventSourceRunner, startEventSourceRunner } from './eventSourceRunner.ts';
 import { startFirehoseEndpoint } from './firehoseEndpoint.ts';
@@ -32,7 +32,8 @@ import { type KinesaliteOptions, startKinesalite } from './kinesalite.ts';
 import { createKinesisClient, LOCAL_CREDENTIALS, LOCAL_REGION } from './kinesisClient.ts';
 import type { KinesisStreamEvent, LambdaContext } from './lambdaTypes.ts';
 import { type SnsEndpoint, startSnsEndpoint } from './snsEndpoint.ts';
-import { startTimestreamEndpoint, type TimestreamEndpoint } from './timestreamEndpoint.ts';
+import { observeWindowRows, type WindowRowsWritten } from './start/windowRows.ts';
+import { startTimestreamEndpoint } from './timestreamEndpoint.ts';
 
 /** Ports of the embedded services; 0 = any free port (tests). Defaults: `LocalPorts`. */
 export type EmbeddedPorts = { -readonly [K in keyof typeof LocalPorts]: number };
@@ -77,6 +78,11 @@ export interface EmbeddedOptions {
   servicesInProcess?: boolean;
 }
 
+/** SQL reads of the embedded store (`"tidewatch"."windows"`, `"tidewatch"."pipeline"`). */
+export interface StoreReader {
+  query(sql: string): Promise<Record<string, unknown>[]>;
+}
+
 /** Counters the terminal view and the summary read. */
 export interface EmbeddedStats {
   /** Records handed to ingest / detect so far (redeliveries included). */
@@ -110,8 +116,8 @@ export interface EmbeddedPipeline {
   readonly streams: { logs: string; metrics: string };
   /** The handlers' environment (what `EnvVar` holds on AWS, plus the local endpoints). */
   readonly env: Readonly<Record<string, string>>;
-  /** The DuckDB store behind the Timestream endpoint (reads are fine while running). */
-  readonly store: DuckDbStore;
+  /** Reads the DuckDB store behind the Timestream endpoint (its owner may be a child process). */
+  readonly store: StoreReader;
   /** Epoch ms at which each window row (service, window start) with events first landed in the store. */
   readonly windowLandedAt: ReadonlyMap<string, number>;
   /** Distinct series·window rows written (inserted or updated) since start, zero-filled ones included. */
@@ -130,10 +136,7 @@ export interface EmbeddedPipeline {
   stop(options?: { drainTimeoutMs?: number }): Promise<void>;
 }
 
-/** Key of {@link EmbeddedPipeline.windowLandedAt}. */
-export function windowKey(service: string, windowStartMs: number): string {
-  return `${service}\u0000${windowStartMs}`;
-}
+export { windowKey } from './start/windowRows.ts';
 
 const DEFAULT_LATENESS_MS = 2_000;
 const DEFAULT_IDLE_MS = 10_000;
@@ -212,13 +215,40 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     await ensureStateTable(ddb, Names.stateTable);
     ddb.destroy();
 
-    const store = await DuckDbStore.open({ path: join(dataDir, 'tidewatch.duckdb') });
-    closers.push(() => store.close());
     const windowLandedAt = new Map<string, number>();
     const windowRows = new Set<string>();
-    observeWindowRows(store, windowLandedAt, windowRows);
-    const timestream: TimestreamEndpoint = await startTimestreamEndpoint({ port: ports.timestream, store });
-    closers.push(() => timestream.close());
+    const onWindows = (w: WindowRowsWritten) => {
+      for (const [key, t] of w.landed) if (!windowLandedAt.has(key)) windowLandedAt.set(key, t);
+      for (const r of w.rows) windowRows.add(r);
+    };
+    const dbPath = join(dataDir, 'tidewatch.duckdb');
+    let store: StoreReader;
+    let timestreamUrl: string;
+    let timestreamRecords: () => number;
+    if (inProcess) {
+      const duck = await DuckDbStore.open({ path: dbPath });
+      closers.push(() => duck.close());
+      observeWindowRows(duck, onWindows);
+      const endpoint = await startTimestreamEndpoint({ port: ports.timestream, store: duck });
+      closers.push(() => endpoint.close());
+      store = duck;
+      timestreamUrl = endpoint.url;
+      timestreamRecords = () => endpoint.stats.recordsIngested;
+    } else {
+      // DuckDB lets one process open the file: the child owns it; this process reads through it.
+      let rowsSeen = 0;
+      const child = await startChildService('timestream', { port: ports.timestream, dbPath }, (m) => {
+        const w = (m as { windows?: WindowRowsWritten }).windows;
+        if (w !== undefined) {
+          rowsSeen += w.rows.length;
+          onWindows(w);
+        }
+      });
+      closers.push(() => child.close());
+      store = child;
+      timestreamUrl = child.url;
+      timestreamRecords = () => rowsSeen;
+    }
     // Zero buffering: a record Firehose acknowledged is on disk before the handler's next step, so a
     // SIGKILL right after an acknowledgement loses no archived line (real Firehose is durable on ack).
     const firehoseOptions = {
@@ -264,7 +294,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
       AWS_ENDPOINT_URL_FIREHOSE: firehose.url,
       AWS_ENDPOINT_URL_SNS: sns.url,
-      [EnvVar.timestreamEndpoint]: timestream.url,
+      [EnvVar.timestreamEndpoint]: timestreamUrl,
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
@@ -405,7 +435,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       endpoints: {
         kinesis: kinesis.url,
         dynamodb: dynamo.url,
-        timestream: timestream.url,
+        timestream: timestreamUrl,
         firehose: firehose.url,
         sns: sns.url,
         dashboard: dashboard?.url,
@@ -426,7 +456,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         openWindows: lastTick?.openWindows ?? 0,
         series: lastTick?.series ?? 0,
         alertsPublished: sns.stats.published,
-        timestreamRecords: timestream.stats.recordsIngested,
+        timestreamRecords: timestreamRecords(),
       }),
       drain,
       flushWindows,
@@ -444,22 +474,28 @@ interface ChildService {
   url: string;
   /** Firehose: delivers the buffers; others: no-op. */
   flush(): Promise<void>;
+  /** Timestream: reads the DuckDB store. */
+  query(sql: string): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
-type ChildServiceName = 'kinesis' | 'dynamodb' | 'firehose';
+type ChildServiceName = 'kinesis' | 'dynamodb' | 'firehose' | 'timestream';
 
 /**
  * Starts a local service in a child process (local/start/serviceProcess.ts). A data directory still
  * locked by the child of a process that was just SIGKILLed is retried for a few seconds: that child
  * exits as soon as it notices its parent is gone.
  */
-async function startChildService(name: ChildServiceName, options: unknown): Promise<ChildService> {
+async function startChildService(
+  name: ChildServiceName,
+  options: unknown,
+  onMessage?: (message: unknown) => void,
+): Promise<ChildService> {
   const entry = fileURLToPath(new URL('./start/serviceProcess.ts', import.meta.url));
   const deadline = Date.now() + 15_000;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await forkService(entry, name, options);
+      return await forkService(entry, name, options, onMessage);
     } catch (err) {
       const msg = (err as Error).message;
       if (!/lock/i.test(msg) || Date.now() > deadline) throw err;
@@ -468,10 +504,16 @@ async function startChildService(name: ChildServiceName, options: unknown): Prom
   }
 }
 
-function forkService(entry: string, name: ChildServiceName, options: unknown): Promise<ChildService> {
+function forkService(
+  entry: string,
+  name: ChildServiceName,
+  options: unknown,
+  onMessage: ((message: unknown) => void) | undefined,
+): Promise<ChildService> {
   return new Promise((resolveStart, rejectStart) => {
     const child = fork(entry, [name, JSON.stringify(options)], {
       execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
@@ -490,8 +532,32 @@ function forkService(entry: string, name: ChildServiceName, options: unknown): P
         return;
       }
       const alive = () => child.exitCode === null && child.signalCode === null && child.connected;
+      const pending = new Map<
+        number,
+        { ok: (rows: Record<string, unknown>[]) => void; fail: (e: Error) => void }
+      >();
+      let nextId = 0;
+      child.on('message', (reply: { id?: number; rows?: Record<string, unknown>[]; error?: string }) => {
+        if (typeof reply === 'object' && reply !== null && typeof reply.id === 'number') {
+          const p = pending.get(reply.id);
+          pending.delete(reply.id);
+          if (reply.error !== undefined) p?.fail(new Error(`${name}: ${reply.error}`));
+          else p?.ok(reply.rows ?? []);
+        } else onMessage?.(reply);
+      });
+      exited.then(() => {
+        for (const p of pending.values()) p.fail(new Error(`${name} has stopped`));
+        pending.clear();
+      });
       resolveStart({
         url: m.url,
+        query: (sql) =>
+          new Promise((ok, fail) => {
+            if (!alive()) return fail(new Error(`${name} has stopped`));
+            const id = nextId++;
+            pending.set(id, { ok, fail });
+            child.send({ id, sql });
+          }),
         flush: () =>
           new Promise<void>((done) => {
             if (!alive()) return done();
@@ -515,28 +581,6 @@ function forkService(entry: string, name: ChildServiceName, options: unknown): P
       });
     });
   });
-}
-
-/** Records when each windows-table row first lands (eventToMetric latency), by wrapping the store's upsert. */
-function observeWindowRows(store: DuckDbStore, landedAt: Map<string, number>, written: Set<string>): void {
-  const upsert = store.upsert.bind(store);
-  store.upsert = async (database: string, table: string, rows: readonly StoreRow[]) => {
-    const result = await upsert(database, table, rows);
-    if (table === Names.windowsTable) {
-      const t = Date.now();
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i]!;
-        const kind = result[i]?.kind;
-        const service = r.dimensions.service;
-        if (kind !== 'inserted' && kind !== 'updated') continue;
-        written.add(`${r.timeMs}\u0000${JSON.stringify(Object.entries(r.dimensions).sort())}`);
-        if (service === undefined || (r.measures.count ?? 0) === 0) continue;
-        const key = windowKey(service, r.timeMs);
-        if (!landedAt.has(key)) landedAt.set(key, t);
-      }
-    }
-    return result;
-  };
 }
 
 function defaultWarn(message: string, detail?: Record<string, unknown>): void {

@@ -233,6 +233,8 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
       }
     }
 
+    const phases = { mergeMs: 0, writeMs: 0, alertMs: 0, saveMs: 0 };
+    let t = now();
     const stats = state.merger.add(partials, nowMs);
     run.late = stats.lateEvents + stats.conflictEvents;
     if (stats.conflicts > 0) {
@@ -251,6 +253,8 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
       config,
     );
     const changed = records.length > start || scored.records.length > 0 || closedResult.evicted > 0;
+    phases.mergeMs = now() - t;
+    t = now();
 
     const toWrite =
       healthRecords.length === 0 && selfHealth === undefined
@@ -279,6 +283,8 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
       }
     }
 
+    phases.writeMs = now() - t;
+    t = now();
     if (scored.alerts.length > 0) {
       const events = scored.alerts.map((a) => toSinkAlert(a.event, a.dimensions));
       for (const e of events) log.info(`${e.kind} ${e.service} ${e.metric}`, { shard, ...e });
@@ -302,6 +308,8 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
       } else run.alerts += events.length;
     }
 
+    phases.alertMs = now() - t;
+    t = now();
     if (rejects.length > 0) {
       const archived = await archiver.archiveRejects(rejects, { budgetMs: budget });
       if (archived.outcomes.some((o) => o.kind === 'retry')) return fail(start, 'rejects not archived');
@@ -316,6 +324,7 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
       if (saved.kind !== 'ok') return fail(start, `checkpoint not stored (${saved.kind})`);
       state.version = version;
     }
+    phases.saveMs = now() - t;
     if (mode === 'batch' || scored.records.length > 0) {
       log.info(`detect ${mode}`, {
         shard,
@@ -328,6 +337,7 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
         zeroFilled: scored.zeroFilled,
         written: run.windowsWritten,
         alerts: run.alerts,
+        ...phases,
         watermark: Number.isFinite(state.merger.watermarkMs)
           ? new Date(state.merger.watermarkMs).toISOString()
           : null,

@@ -466,8 +466,21 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
       // Telemetry only: a lost health record never fails the batch.
       if (out.kind !== 'ok') log.warn('pipeline health record not sent', { shard, reason: out.reason });
     }
+    // How long producers took to get events into the stream (arrival − event time): the part of the
+    // end-to-end latency that is not the pipeline's.
+    let ageSum = 0;
+    let ageMax = 0;
+    for (let i = 0; i < decoded.eventCount; i++) {
+      const age = arrivalMs(records[decoded.eventRecord[i]!]) - decoded.events[i]!.timeMs;
+      if (age > 0) ageSum += age;
+      if (age > ageMax) ageMax = age;
+    }
     log.info('ingest batch', {
       shard,
+      eventAgeAtArrivalMs: {
+        mean: decoded.eventCount > 0 ? Math.round(ageSum / decoded.eventCount) : 0,
+        max: ageMax,
+      },
       records: n,
       events: counters.events,
       rejected: counters.rejected,
