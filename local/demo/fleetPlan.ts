@@ -4,6 +4,7 @@
  * functions of the seed — no clock, no I/O — so the schedule is testable on its own.
  */
 import { Metric, type MetricName } from '../../processors/schema.ts';
+import { DEFAULT_ALERT_RULE } from '../../processors/transforms/detect/alertRules.ts';
 import { DemoRandom } from './random.ts';
 
 /** Log formats the demo services write (how one line looks). */
@@ -190,9 +191,9 @@ export interface IncidentPlanOptions {
   readonly durationMs?: number | undefined;
   /** Incidents start no earlier than this after the start (detector warm-up). */
   readonly warmupMs: number;
-  /** Length of one round of incidents for open-ended runs. Default 10 minutes. */
+  /** Length of one round of incidents for open-ended runs. Default 5 minutes or 60 windows, the longer. */
   readonly roundMs?: number;
-  /** How many rounds to plan for open-ended runs. Default 6 (an hour with the default round). */
+  /** How many rounds to plan for open-ended runs. Default 6. */
   readonly rounds?: number;
 }
 
@@ -240,7 +241,15 @@ export function planIncidents(o: IncidentPlanOptions): DemoIncident[] {
   const out: DemoIncident[] = [];
   const byWeight = o.services.map((s) => s.weight).sort((a, b) => b - a);
   const rounds = o.durationMs === undefined ? (o.rounds ?? 6) : 1;
-  const roundMs = o.roundMs ?? 10 * 60_000;
+  const roundMs = o.roundMs ?? Math.max(5 * 60_000, 60 * o.windowMs);
+  // The alert rules hold a series·metric quiet for `cooldownMs` after an alert: a later round must
+  // not hit the same service on the same metric within it, or its incident could not be alerted.
+  const cooldownMs = DEFAULT_ALERT_RULE.cooldownMs;
+  const lastHitMs = new Map<string, number>();
+  const lastHit = (service: string, kind: DemoIncidentKindName) =>
+    Math.max(
+      ...IncidentMetrics[kind].map((m) => lastHitMs.get(`${service}\u0000${m}`) ?? Number.NEGATIVE_INFINITY),
+    );
   for (let round = 0; round < rounds; round++) {
     const roundStart = o.startMs + o.warmupMs + round * roundMs;
     const roundEnd =
@@ -257,8 +266,10 @@ export function planIncidents(o: IncidentPlanOptions): DemoIncident[] {
       // of the fleet has windows full enough for a drop to stand out early in the detector's life.
       const minWeight = kind === 'traffic_drop' ? (byWeight[Math.ceil(byWeight.length / 2) - 1] ?? 0) : 0;
       const fits = (s: DemoService) => (!needsStructure || s.structured) && s.weight >= minWeight;
-      const eligible = o.services.filter((s) => fits(s) && !used.has(s.name));
-      const pool = eligible.length > 0 ? eligible : o.services.filter(fits);
+      // Only services this kind's metrics are rested on; none rested → the kind sits this round out.
+      const pool = o.services.filter(
+        (s) => fits(s) && !used.has(s.name) && roundStart - lastHit(s.name, kind) > cooldownMs,
+      );
       if (pool.length === 0) continue;
       const service = rng.pick(pool);
       used.add(service.name);
@@ -274,6 +285,7 @@ export function planIncidents(o: IncidentPlanOptions): DemoIncident[] {
       const endMs = Math.min(startMs + lengthMs, Math.floor(roundEnd / o.windowMs) * o.windowMs);
       if (endMs - startMs < 5 * o.windowMs) continue;
       out.push({ service: service.name, kind, startMs, endMs, metrics: IncidentMetrics[kind] });
+      for (const m of IncidentMetrics[kind]) lastHitMs.set(`${service.name}\u0000${m}`, startMs);
     }
   }
   return out.sort((a, b) => a.startMs - b.startMs);

@@ -110,7 +110,8 @@ export interface DemoFleetOptions {
   /**
    * Run length. The fleet stops producing by itself after it (see `finished`), and incidents are
    * scheduled to end a few windows before it. Without it the fleet runs until `stop()`, with a round
-   * of incidents every 10 minutes.
+   * of incidents every 5 minutes (or 60 windows), six rounds; a round never hits a service·metric the
+   * alert cooldown (15 min) would still keep quiet.
    */
   readonly durationMs?: number;
   /**
