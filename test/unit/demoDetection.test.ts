@@ -69,9 +69,7 @@ const DURATION_MS = 90_000;
 const SIM_TICK_MS = 200;
 
 /** Runs a 90 s demo on a simulated clock (200 ms per tick, ticks every 2 ms) and captures its records. */
-async function captureDemo(
-  seed: number,
-): Promise<{
+async function captureDemo(seed: number): Promise<{
   records: KinesisEventRecord[];
   incidents: readonly DemoIncident[];
   startMs: number;
@@ -102,6 +100,18 @@ async function captureDemo(
   };
 }
 
+/** `"1-16"` or `"4,7,9"` → seeds; undefined when unset. */
+function seedsFromEnv(raw: string | undefined): number[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const range = /^(\d+)-(\d+)$/.exec(raw.trim());
+  if (range !== null) {
+    const out: number[] = [];
+    for (let s = Number(range[1]); s <= Number(range[2]); s++) out.push(s);
+    return out;
+  }
+  return raw.split(',').map((x) => Number(x.trim()));
+}
+
 function replayAll(records: readonly KinesisEventRecord[]): ReplayItem[] {
   // The simulated clock runs 100× faster than the SDK shipper's real-time linger, so its aggregates
   // arrive up to ~10 simulated seconds behind the direct records: allow the default 30 s lateness.
@@ -113,7 +123,8 @@ function replayAll(records: readonly KinesisEventRecord[]): ReplayItem[] {
 }
 
 describe('demo incidents through the pipeline processors', () => {
-  for (const seed of [1, 2, 3]) {
+  // TW_DEMO_SEEDS=1-16 runs a wider sweep (docs/demo.md); the default keeps the suite quick.
+  for (const seed of seedsFromEnv(process.env.TW_DEMO_SEEDS) ?? [1, 2, 3]) {
     it(`seed ${seed}: every incident raises an alert on its service, at most one false alarm`, async () => {
       // Prepare
       const { records, incidents, produced } = await captureDemo(seed);
