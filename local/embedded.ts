@@ -61,6 +61,8 @@ export interface EmbeddedOptions {
   metricsShards?: number;
   /** Serve the local dashboard. Default true. */
   dashboard?: boolean;
+  /** Records per ingest invocation (Lambda `BatchSize`). Default 500. */
+  ingestBatchSize?: number;
   /** Interval of the detect tick (closes windows of idle shards, reports open windows). Default 1,000 ms. */
   tickIntervalMs?: number;
   /** Handler log lines (JSON). Default: appended to `<dataDir>/logs/handlers.log`. */
@@ -327,7 +329,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       streamName: Names.logsStream,
       functionName: Names.ingestFunction,
       handler: (event: KinesisStreamEvent) => ingest(event, lambdaContextFor(Names.ingestFunction)),
-      batchSize: 500,
+      batchSize: options.ingestBatchSize ?? 500,
       maximumBatchingWindowMs: 200,
       bisectBatchOnFunctionError: true,
       maximumRetryAttempts: 50,

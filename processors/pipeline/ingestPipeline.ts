@@ -66,6 +66,8 @@ interface IngestCounters {
   archiveFailed: number;
   partials: number;
   replayedRecords: number;
+  /** Records before the stored intent: already processed, acknowledged again. */
+  skippedRecords: number;
 }
 
 interface ShardCache {
@@ -187,6 +189,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
       archiveFailed: 0,
       partials: 0,
       replayedRecords: 0,
+      skippedRecords: 0,
     };
     /** Accepted events of records a..b: late ones included (counted and archived), invalid-time ones are rejects. */
     const rangeEvents = (a: number, b: number, agg: AggregateResult) =>
@@ -413,16 +416,20 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
 
     let next = 0;
     const cursor = cache.cursor;
-    if (
-      cursor !== undefined &&
-      compareSequenceNumbers(seqs[0]!, cursor.first) >= 0 &&
-      compareSequenceNumbers(seqs[0]!, cursor.last) <= 0
-    ) {
+    if (cursor !== undefined) {
+      // An intent is stored only once every earlier record was archived and its partials delivered
+      // (ranges complete in order). Records before it come back only because Lambda's checkpoint
+      // lagged: acknowledge them. Re-aggregating them as a new range would overlap ranges stage two
+      // has merged, and it skips overlapping partials as conflicts.
+      while (next < n && compareSequenceNumbers(seqs[next]!, cursor.first) < 0) next++;
+      counters.skippedRecords = next;
+    }
+    if (cursor !== undefined && next < n && compareSequenceNumbers(seqs[next]!, cursor.last) <= 0) {
       // Redelivery of a range whose partials may be (partly) out: replay it exactly.
-      let k = 0;
+      let k = next;
       while (k + 1 < n && compareSequenceNumbers(seqs[k + 1]!, cursor.last) <= 0) k++;
       const before = cache.cursorState ?? StageOneState.fromJSON(cursor.state);
-      const r = await processRange(0, k, before, true, k === n - 1);
+      const r = await processRange(next, k, before, true, k === n - 1);
       if (r.state !== undefined) {
         cache.after = { seq: seqs[k]!, state: r.state };
         if (compareSequenceNumbers(seqs[k]!, cursor.last) < 0) {
@@ -437,12 +444,6 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
         }
       }
       next = r.stop ? n : r.processedThrough + 1;
-    } else if (cursor !== undefined && compareSequenceNumbers(seqs[0]!, cursor.first) < 0) {
-      log.warn('batch starts before the stored intent (checkpoint lost?); aggregating it as new', {
-        shard,
-        first: seqs[0],
-        intentFirst: cursor.first,
-      });
     }
     if (next < n) {
       const state =
@@ -477,6 +478,8 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     }
     log.info('ingest batch', {
       shard,
+      first: seqs[0],
+      last: seqs[n - 1],
       eventAgeAtArrivalMs: {
         mean: decoded.eventCount > 0 ? Math.round(ageSum / decoded.eventCount) : 0,
         max: ageMax,
@@ -487,6 +490,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
       late: counters.late,
       partials: counters.partials,
       replayed: counters.replayedRecords,
+      skipped: counters.skippedRecords,
       retry: batchItemFailures.length,
       iteratorAgeMs,
       durationMs,

@@ -113,6 +113,7 @@ export async function ship(
   client: KinesisClient,
   streamName: string,
   lines: readonly string[],
+  options: { maxAggregateBytes?: number } = {},
 ): Promise<void> {
   const failures: string[] = [];
   const shipper = createShipper({
@@ -122,6 +123,7 @@ export async function ship(
     // One aggregate in flight per call: records reach each shard in the order they were sent, as a
     // service's own logs would (stage one's lateness is measured against each shard's newest event).
     maxInFlightCalls: 1,
+    ...(options.maxAggregateBytes === undefined ? {} : { maxAggregateBytes: options.maxAggregateBytes }),
   });
   for (const line of lines) shipper.send(line);
   await shipper.flush();
