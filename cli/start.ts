@@ -179,6 +179,7 @@ function banner(p: EmbeddedPipeline, args: StartArgs): string {
 interface DemoRun {
   stop(): Promise<void>;
   produced(): number;
+  malformed(): Record<string, number>;
   incidents(): readonly IncidentInput[];
   demoIdOf(line: string): string | undefined;
   eventTimes: Map<string, number[]>;
@@ -218,6 +219,7 @@ async function startDemo(p: EmbeddedPipeline, args: StartArgs, warn: (m: string)
       client.destroy();
     },
     produced: () => fleet.produced(),
+    malformed: () => ({ ...fleet.malformed() }) as Record<string, number>,
     incidents: () => fleet.incidents(),
     demoIdOf: demo.demoIdOf,
     eventTimes,
@@ -341,6 +343,7 @@ export async function run(argv: string[]): Promise<number> {
           ? {}
           : {
               produced: demo.produced(),
+              malformedSent: demo.malformed(),
               incidents: demo.incidents(),
               eventTimes: demo.eventTimes,
               demoIdOf: demo.demoIdOf,

@@ -25,6 +25,8 @@ export interface RunSummary {
     late: number;
     /** Rejected inputs by code (`errors/` envelopes), `late` excluded. */
     rejected: Record<string, number>;
+    /** Malformed records the demo wrote, by the code each must be rejected with; null without `--demo`. */
+    malformedSent: Record<string, number> | null;
   };
   windows: { written: number };
   incidents: SummaryIncident[];
@@ -83,6 +85,8 @@ export interface SummaryInput {
   /** Distinct series·windows written in this run (zero-filled included). */
   windowsWritten: number;
   produced?: number;
+  /** Malformed records the demo wrote, by expected reject code. */
+  malformedSent?: Record<string, number>;
   incidents?: readonly IncidentInput[];
   /** Event times of produced events by `windowKey(service, windowStart)`, for eventToMetric. */
   eventTimes?: ReadonlyMap<string, readonly number[]>;
@@ -231,6 +235,7 @@ export async function buildSummary(input: SummaryInput): Promise<RunSummary> {
       archivedProduced: demoIds === undefined ? null : demoIds.size,
       late,
       rejected,
+      malformedSent: input.malformedSent ?? null,
     },
     windows: { written: input.windowsWritten },
     incidents: incidents.map((i) => ({
