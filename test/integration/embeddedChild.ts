@@ -22,7 +22,8 @@ const pipeline = await startEmbedded({
   logLevel: 'info',
   // Synchronous: a SIGKILL must not eat the lines the test waits for (and reads when it fails).
   handlerLog: (line) => appendFileSync(logFile, line),
-  warn: (message, detail) => appendFileSync(logFile, `${JSON.stringify({ level: 'warn', msg: message, ...detail })}\n`),
+  warn: (message, detail) =>
+    appendFileSync(logFile, `${JSON.stringify({ level: 'warn', msg: message, ...detail })}\n`),
   // Small batches: ingest takes many invocations, so a kill lands in the middle of the work.
   ingestBatchSize: 25,
 });
