@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { WindowDefaults } from '../../processors/schema.ts';
 import { parseWindowConfig } from '../../processors/transforms/window/windowConfig.ts';
 
 describe('parseWindowConfig', () => {
@@ -11,7 +12,8 @@ describe('parseWindowConfig', () => {
       value: {
         windowMs: 10_000,
         allowedLatenessMs: 30_000,
-        idleSourceTimeoutMs: 30_000,
+        // The same default the Pulumi stack deploys (infra/config.ts reads WindowDefaults too).
+        idleSourceTimeoutMs: WindowDefaults.idleSourceTimeoutMs,
         maxFutureMs: 900_000,
         closedRetentionMs: 30_000,
         dimensions: [],

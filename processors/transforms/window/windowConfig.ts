@@ -92,7 +92,6 @@ export interface WindowConfig {
 /** Defaults for what `schema.ts` `WindowDefaults` does not spell. */
 export const WindowConfigDefaults = {
   ...WindowDefaults,
-  idleSourceTimeoutMs: 30_000,
   /** Timestream rejects records more than 15 min in the future (Timestream WriteRecords limits). */
   maxFutureMs: 15 * 60_000,
   maxDistinctPerDimension: 100,
