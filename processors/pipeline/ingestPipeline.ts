@@ -21,7 +21,12 @@ import type { SeriesWindowRecord } from '../sinks/timeSeriesRecord.ts';
 import type { DecodedBatch } from '../sources/decodedBatch.ts';
 import { decodeKinesisBatch } from '../sources/decodeKinesisBatch.ts';
 import type { KinesisBatchResponse, KinesisEvent, KinesisEventRecord } from '../sources/kinesisEvent.ts';
-import { type AggregateResult, aggregateBatch, StageOneState } from '../transforms/window/aggregateBatch.ts';
+import {
+  type AggregateResult,
+  aggregateBatch,
+  rulesReadAttributes,
+  StageOneState,
+} from '../transforms/window/aggregateBatch.ts';
 import { chunkPartials } from '../transforms/window/partialCodec.ts';
 import { compareSequenceNumbers } from '../transforms/window/sequenceNumber.ts';
 import type { HandlerConfig } from './handlerConfig.ts';
@@ -118,6 +123,9 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
   const decodeOptions = {
     fieldMapping: config.fieldMapping,
     missingTimestamp: config.missingTimestamp,
+    // Events live until the handler returns; their parsed lines need not unless a rule reads them
+    // (the archive takes the raw bytes), so the garbage collector does not copy them around.
+    keepAttributes: rulesReadAttributes(config.window.rules),
     ...(config.defaultService === undefined ? {} : { defaultService: config.defaultService }),
   };
 
@@ -194,9 +202,8 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     /** Accepted events of records a..b: late ones included (counted and archived), invalid-time ones are rejects. */
     const rangeEvents = (a: number, b: number, agg: AggregateResult) =>
       lowerBound(decoded.eventRecord, b + 1) - lowerBound(decoded.eventRecord, a) - agg.rejected.length;
-    const eventBytes: number[] = new Array(decoded.eventCount);
-    for (let i = 0; i < decoded.eventCount; i++)
-      eventBytes[i] = Buffer.byteLength(decoded.eventRaw[i]!, 'utf8');
+    const eventBytes = new Int32Array(decoded.eventCount);
+    for (let i = 0; i < decoded.eventCount; i++) eventBytes[i] = decoded.eventRawBytes(i);
 
     let healthSent = false;
     /** This invocation's pipeline-health record, as of now. */
@@ -245,7 +252,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
         nowMs: Number.isFinite(clock) ? clock : startedMs,
         config: config.window,
         state,
-        eventBytes: eventBytes.slice(e0, e1),
+        eventBytes: eventBytes.subarray(e0, e1),
       });
     };
 
@@ -334,7 +341,6 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
     const archiveRange = async (a: number, b: number, agg: AggregateResult): Promise<number> => {
       const e0 = lowerBound(decoded.eventRecord, a);
       const e1 = lowerBound(decoded.eventRecord, b + 1);
-      const lines = decoded.eventRaw.slice(e0, e1);
       const rejects: ArchiveReject[] = [];
       const rejectParent: number[] = [];
       const nowMs = now();
@@ -354,7 +360,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
         const e = e0 + idx;
         const r = decoded.eventRecord[e]!;
         rejects.push({
-          data: decoded.eventRaw[e]!,
+          data: decoded.eventRawView(e),
           code,
           detail,
           source: `${shard}/${seqs[r]}/${decoded.eventSubSequence[e]}`,
@@ -371,7 +377,10 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
         );
       }
       const [archived, errors] = await Promise.all([
-        archiver.archive(lines, { budgetMs: budget }),
+        // The raw bytes as they arrived, packed straight from the decoded records.
+        archiver.archiveSlices(decoded.eventRawBuffer, decoded.eventRawStart, decoded.eventRawEnd, e0, e1, {
+          budgetMs: budget,
+        }),
         archiver.archiveRejects(rejects, { budgetMs: budget }),
       ]);
       let first = b + 1;
@@ -386,7 +395,7 @@ export function createIngestHandler(deps: IngestDeps): IngestHandler {
           if (parent < first) first = parent;
         } else if (o.kind === 'reject') {
           oversized.push({
-            data: lines[i]!,
+            data: decoded.eventRawView(e0 + i),
             code: o.code,
             detail: o.detail ?? '',
             source: `${shard}/${seqs[parent]}`,

@@ -22,7 +22,14 @@ import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-fire
 import { Names, RejectCode, type RejectCodeName } from '../schema.ts';
 import { Backoff, type BackoffOptions, errorName, isRetryableError } from './backoff.ts';
 import { SinkConfigError } from './errors.ts';
-import { type PackedRecord, type PackLimits, packNdjson, resolvePackLimits } from './packNdjson.ts';
+import {
+  type PackedRecord,
+  type PackLimits,
+  type PackResult,
+  packNdjson,
+  packNdjsonSlices,
+  resolvePackLimits,
+} from './packNdjson.ts';
 import { OK_OUTCOME, type SinkOutcome } from './timeSeriesRecord.ts';
 
 /** One raw log line (UTF-8 string or bytes); a trailing newline is added when missing. */
@@ -192,7 +199,33 @@ export class FirehoseArchiver {
   async archive(lines: readonly ArchiveLine[], options: { budgetMs?: number } = {}): Promise<ArchiveResult> {
     const bytes: Uint8Array[] = new Array(lines.length);
     for (let i = 0; i < lines.length; i++) bytes[i] = toBytes(lines[i]!);
-    return this.deliver(this.deliveryStreamName, bytes, options.budgetMs);
+    return this.deliver(
+      this.deliveryStreamName,
+      packNdjson(bytes, this.limits),
+      bytes.length,
+      options.budgetMs,
+    );
+  }
+
+  /**
+   * {@link archive} for lines that are ranges of shared buffers (a decoded batch's raw lines): line
+   * `i` in `[from, to)` is `buffers[i][starts[i], ends[i])`, and `outcomes[k]` belongs to line
+   * `from + k`. The bytes are packed as they are, without a copy or string round trip per line.
+   *
+   * @example
+   * const { outcomes } = await archiver.archiveSlices(
+   *   batch.eventRawBuffer, batch.eventRawStart, batch.eventRawEnd, 0, batch.eventCount, { budgetMs });
+   */
+  async archiveSlices(
+    buffers: readonly Buffer[],
+    starts: ArrayLike<number>,
+    ends: ArrayLike<number>,
+    from: number,
+    to: number,
+    options: { budgetMs?: number } = {},
+  ): Promise<ArchiveResult> {
+    const packed = packNdjsonSlices(buffers, starts, ends, from, to, this.limits);
+    return this.deliver(this.deliveryStreamName, packed, to - from, options.budgetMs);
   }
 
   /**
@@ -209,26 +242,31 @@ export class FirehoseArchiver {
     for (let i = 0; i < rejects.length; i++) {
       lines[i] = errorEnvelope(rejects[i]!, this.limits.maxRecordBytes, nowMs);
     }
-    return this.deliver(this.errorDeliveryStreamName, lines, options.budgetMs);
+    return this.deliver(
+      this.errorDeliveryStreamName,
+      packNdjson(lines, this.limits),
+      lines.length,
+      options.budgetMs,
+    );
   }
 
   private async deliver(
     stream: string,
-    lines: Uint8Array[],
+    packed: PackResult,
+    items: number,
     budgetMs: number | undefined,
   ): Promise<ArchiveResult> {
-    const stats = emptyStats(lines.length);
-    const outcomes: SinkOutcome[] = new Array(lines.length);
-    if (lines.length === 0) return { outcomes, stats };
-    const packed = packNdjson(lines, this.limits);
+    const stats = emptyStats(items);
+    const outcomes: SinkOutcome[] = new Array(items);
+    if (items === 0) return { outcomes, stats };
     stats.records = packed.records;
     stats.bytes = packed.bytes;
     stats.billedBytes = packed.billedBytes;
-    for (const i of packed.oversized) {
-      outcomes[i] = {
+    for (let k = 0; k < packed.oversized.length; k++) {
+      outcomes[packed.oversized[k]!] = {
         kind: 'reject',
         code: RejectCode.oversized,
-        detail: `line of ${lines[i]!.length} bytes exceeds the ${this.limits.maxRecordBytes}-byte Firehose record`,
+        detail: `line of ${packed.oversizedBytes[k]} bytes exceeds the ${this.limits.maxRecordBytes}-byte Firehose record`,
       };
     }
     const deadlineMs = (this.backoffOptions.now ?? Date.now)() + (budgetMs ?? this.defaultBudgetMs);

@@ -47,12 +47,16 @@ export interface PackResult {
   batches: PackedRecord[][];
   /** Inputs that cannot fit one record even alone (line + newline > maxRecordBytes). */
   oversized: number[];
+  /** Bytes of each `oversized` input, aligned with it. */
+  oversizedBytes: number[];
   records: number;
   /** Sum of record bytes. */
   bytes: number;
   /** Sum of bytes Firehose bills ({@link firehoseBilledBytes} per record). */
   billedBytes: number;
 }
+
+import { Buffer } from 'node:buffer';
 
 const NEWLINE = 0x0a;
 
@@ -98,6 +102,61 @@ export function resolvePackLimits(limits: Partial<PackLimits> = {}): PackLimits 
 }
 
 /**
+ * Lines to pack, read by index: either an array of byte arrays or ranges of shared buffers. Two
+ * small classes instead of callbacks, so the packer's loop has no per-line closure or view.
+ */
+interface LineSource {
+  readonly count: number;
+  /** Bytes of line `i` as given (a trailing newline included if it has one). */
+  bytesOf(i: number): number;
+  /** Last byte of line `i` (-1 when empty). */
+  lastByteOf(i: number): number;
+  /** Copies line `i` into `dst` at `at`. */
+  copyTo(i: number, dst: Buffer, at: number): void;
+}
+
+class ArrayLines implements LineSource {
+  constructor(private readonly lines: readonly Uint8Array[]) {}
+  get count(): number {
+    return this.lines.length;
+  }
+  bytesOf(i: number): number {
+    return this.lines[i]!.length;
+  }
+  lastByteOf(i: number): number {
+    const line = this.lines[i]!;
+    return line.length > 0 ? line[line.length - 1]! : -1;
+  }
+  copyTo(i: number, dst: Buffer, at: number): void {
+    dst.set(this.lines[i]!, at);
+  }
+}
+
+class SliceLines implements LineSource {
+  constructor(
+    private readonly buffers: readonly Buffer[],
+    private readonly starts: ArrayLike<number>,
+    private readonly ends: ArrayLike<number>,
+    private readonly from: number,
+    readonly count: number,
+  ) {}
+  bytesOf(i: number): number {
+    const k = this.from + i;
+    return this.ends[k]! - this.starts[k]!;
+  }
+  lastByteOf(i: number): number {
+    const k = this.from + i;
+    const end = this.ends[k]!;
+    return end > this.starts[k]! ? this.buffers[k]![end - 1]! : -1;
+  }
+  copyTo(i: number, dst: Buffer, at: number): void {
+    const k = this.from + i;
+    // Buffer#copy with offsets: no view object per line.
+    this.buffers[k]!.copy(dst, at, this.starts[k]!, this.ends[k]!);
+  }
+}
+
+/**
  * Packs `lines` (each one log line, without or with a trailing newline) into as few Firehose records
  * as the limits allow, in input order, and groups the records into PutRecordBatch calls.
  *
@@ -107,10 +166,35 @@ export function resolvePackLimits(limits: Partial<PackLimits> = {}): PackLimits 
  *   DeliveryStreamName: 'tidewatch-archive', Records: batch.map((r) => ({ Data: r.data })) }));
  */
 export function packNdjson(lines: readonly Uint8Array[], limits: Partial<PackLimits> = {}): PackResult {
+  return packLines(new ArrayLines(lines), limits);
+}
+
+/**
+ * {@link packNdjson} over lines that are ranges of shared buffers: line `i` (for `i` in
+ * `[from, to)`) is `buffers[i][starts[i], ends[i])`; item `k` of the result is line `from + k`.
+ * Packs bytes as they arrived (e.g. views into decoded Kinesis records): no per-line copy or view
+ * before the one copy into the Firehose record.
+ *
+ * @example
+ * const packed = packNdjsonSlices(batch.eventRawBuffer, batch.eventRawStart, batch.eventRawEnd, 0, batch.eventCount);
+ */
+export function packNdjsonSlices(
+  buffers: readonly Buffer[],
+  starts: ArrayLike<number>,
+  ends: ArrayLike<number>,
+  from: number,
+  to: number,
+  limits: Partial<PackLimits> = {},
+): PackResult {
+  return packLines(new SliceLines(buffers, starts, ends, from, to - from), limits);
+}
+
+function packLines(lines: LineSource, limits: Partial<PackLimits>): PackResult {
   const { maxBatchRecords, maxBatchBytes, maxRecordBytes: recordLimit } = resolvePackLimits(limits);
   // A record must also fit an otherwise empty call.
   const maxRecordBytes = Math.min(recordLimit, maxBatchBytes);
   const oversized: number[] = [];
+  const oversizedBytes: number[] = [];
   const batches: PackedRecord[][] = [];
   let batch: PackedRecord[] = [];
   let batchBytes = 0;
@@ -119,16 +203,17 @@ export function packNdjson(lines: readonly Uint8Array[], limits: Partial<PackLim
   let records = 0;
 
   const emit = (firstItem: number, endItem: number, recordBytes: number): void => {
-    // Copy the lines of [firstItem, endItem) into one buffer, adding missing newlines.
-    const data = new Uint8Array(recordBytes);
+    // Copy the lines of [firstItem, endItem) into one buffer, adding missing newlines. Every byte is
+    // written, so the buffer need not be zero-filled.
+    const data = Buffer.allocUnsafeSlow(recordBytes);
     let off = 0;
     for (let i = firstItem; i < endItem; i++) {
-      const line = lines[i]!;
-      const len = ndjsonLineBytes(line);
-      if (len > maxRecordBytes) continue;
-      data.set(line, off);
-      off += line.length;
-      if (len !== line.length) data[off++] = NEWLINE;
+      const n = lines.bytesOf(i);
+      const newline = lines.lastByteOf(i) !== NEWLINE;
+      if (n + (newline ? 1 : 0) > maxRecordBytes) continue;
+      lines.copyTo(i, data, off);
+      off += n;
+      if (newline) data[off++] = NEWLINE;
     }
     if (batch.length > 0 && (batch.length === maxBatchRecords || batchBytes + recordBytes > maxBatchBytes)) {
       batches.push(batch);
@@ -144,10 +229,13 @@ export function packNdjson(lines: readonly Uint8Array[], limits: Partial<PackLim
 
   let first = -1;
   let recordBytes = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const len = ndjsonLineBytes(lines[i]!);
+  const count = lines.count;
+  for (let i = 0; i < count; i++) {
+    const n = lines.bytesOf(i);
+    const len = lines.lastByteOf(i) === NEWLINE ? n : n + 1;
     if (len > maxRecordBytes) {
       oversized.push(i);
+      oversizedBytes.push(n);
       continue;
     }
     if (first >= 0 && recordBytes + len > maxRecordBytes) {
@@ -158,7 +246,7 @@ export function packNdjson(lines: readonly Uint8Array[], limits: Partial<PackLim
     if (first < 0) first = i;
     recordBytes += len;
   }
-  if (first >= 0) emit(first, lines.length, recordBytes);
+  if (first >= 0) emit(first, count, recordBytes);
   if (batch.length > 0) batches.push(batch);
-  return { batches, oversized, records, bytes, billedBytes };
+  return { batches, oversized, oversizedBytes, records, bytes, billedBytes };
 }

@@ -115,7 +115,7 @@ export function decodeCloudWatchLogs(o: Record<string, unknown>, raw: string, cu
       continue;
     }
     const result = parseMessage(message, cur);
-    if (typeof result !== 'string') {
+    if (typeof result !== 'string' && cur.keepAttributes) {
       const attrs = result.attributes as Record<string, unknown> | undefined;
       if (attrs === undefined) result.attributes = { logGroup, logStream };
       else {

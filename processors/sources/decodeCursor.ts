@@ -18,16 +18,39 @@ export interface DecodeCursor {
   readonly missingTimestamp: 'reject' | 'arrival';
   readonly defaultService: string | undefined;
   readonly verifyChecksums: boolean;
+  /**
+   * Keep each event's `attributes` (the parsed line). Off when nothing downstream reads them (no
+   * rule names an attribute): the parsed objects then die young instead of being copied by every
+   * scavenge until the batch ends.
+   */
+  readonly keepAttributes: boolean;
   record: number;
   sequenceNumber: string;
   subSequence: number;
   arrivalMs: number;
+  /**
+   * The bytes the text being decoded came from, when character offsets in that text are byte
+   * offsets in `rawBuf` from `rawBase` (the text is ASCII); otherwise undefined, and lines are
+   * encoded from their strings.
+   */
+  rawBuf: Buffer | undefined;
+  rawBase: number;
+  /** Character offset, in the text being decoded, of the line being decoded. */
+  lineStart: number;
 }
 
 /**
  * Emits a parser result: the event with its raw line, or a reject carrying the line's bytes.
  * @example emit(cur, logEventFromText(line, cur.ctx, cur.mapping), line);
  */
+/**
+ * Clears `attributes` in place: assigned `undefined` (as `makeEvent` leaves absent fields), not
+ * deleted, so every event keeps one hidden class.
+ */
+function dropAttributes(e: LogEvent): void {
+  (e as { attributes: unknown }).attributes = undefined;
+}
+
 export function emit(cur: DecodeCursor, result: LogEvent | RejectCodeName, raw: string): void {
   if (typeof result === 'string') {
     cur.out.addReject(
@@ -38,7 +61,26 @@ export function emit(cur: DecodeCursor, result: LogEvent | RejectCodeName, raw: 
       cur.subSequence,
       Buffer.from(raw),
     );
-  } else cur.out.addEvent(result, raw, cur.record, cur.subSequence);
+    return;
+  }
+  if (!cur.keepAttributes) dropAttributes(result);
+  cur.out.addEventText(result, raw, cur.record, cur.subSequence);
+}
+
+/**
+ * {@link emit} for a result parsed from `line`, the text at `cur.lineStart` of the text being
+ * decoded: the event's raw bytes are a range of `cur.rawBuf` when there is one (no copy).
+ * @example emitLine(cur, logEventFromObject(parsed, cur.ctx, cur.mapping), line);
+ */
+export function emitLine(cur: DecodeCursor, result: LogEvent | RejectCodeName, line: string): void {
+  const buf = cur.rawBuf;
+  if (typeof result === 'string' || buf === undefined) {
+    emit(cur, result, line);
+    return;
+  }
+  if (!cur.keepAttributes) dropAttributes(result);
+  const start = cur.rawBase + cur.lineStart;
+  cur.out.addEvent(result, buf, start, start + line.length, cur.record, cur.subSequence);
 }
 
 export function reject(cur: DecodeCursor, code: RejectCodeName, detail: string, raw: Uint8Array): void {

@@ -6,7 +6,8 @@
  * Outcomes, not exceptions (DESIGN.md §3): every record ends as events, rejects with a
  * `RejectCode` and the raw bytes, or intentional skips; nothing throws for any input data.
  *
- * Hot path: one reused scratch buffer for base64, zero-copy user-record views, JSON.parse once per
+ * Hot path: base64 straight into the batch's byte arena (the events' raw lines stay views of those
+ * bytes: nothing is re-encoded for the archive), zero-copy user-record offsets, JSON.parse once per
  * line, no closures or try/catch in the loops (JSON.parse and gunzip are wrapped in small hoisted
  * functions), columnar output.
  */
@@ -24,7 +25,7 @@ import { logEventFromObject } from '../transforms/formats/json.ts';
 import { isOtelLogRecord, logEventFromOtelRecord } from '../transforms/formats/otel.ts';
 import { logEventFromText } from '../transforms/formats/text.ts';
 import { decodeCloudWatchLogs, isCloudWatchLogsEnvelope } from './cloudWatchLogs.ts';
-import { type DecodeCursor, emit, reject, rejectText } from './decodeCursor.ts';
+import { type DecodeCursor, emit, emitLine, reject, rejectText } from './decodeCursor.ts';
 import { DecodedBatch } from './decodedBatch.ts';
 import type { KinesisEventRecord } from './kinesisEvent.ts';
 import { decodeOtlpLogs, isOtlpLogsExport } from './otlpLogs.ts';
@@ -65,20 +66,11 @@ export interface DecodeOptions {
    * of decode time, see docs/decoding.md); aggregates are still parsed defensively.
    */
   verifyChecksums?: boolean;
-}
-
-// One scratch buffer for base64 output, reused across records and batches (decoding is
-// synchronous, and nothing that outlives a record points into it: strings are copies and reject
-// bytes are copied out).
-let scratch = Buffer.allocUnsafe(64 * 1024);
-
-function scratchFor(bytes: number): Buffer {
-  if (scratch.byteLength < bytes) {
-    let size = scratch.byteLength;
-    while (size < bytes) size *= 2;
-    scratch = Buffer.allocUnsafe(size);
-  }
-  return scratch;
+  /**
+   * Keep each event's `attributes` (default true). The ingest handler turns it off when no rule
+   * reads an attribute, so the parsed lines need not outlive their parse.
+   */
+  keepAttributes?: boolean;
 }
 
 /** Exact decoded length of well-formed base64 text (RFC 4648 §4, with or without padding). */
@@ -123,18 +115,24 @@ function decodeJsonValue(v: unknown, raw: string, cur: DecodeCursor): void {
           `array element ${i} is not a JSON object`,
           line ?? 'undefined',
         );
-      } else decodeJsonObject(el as Record<string, unknown>, line, cur);
+      } else decodeJsonObject(el as Record<string, unknown>, line, false, cur);
     }
     return;
   }
-  decodeJsonObject(v as Record<string, unknown>, raw, cur);
+  decodeJsonObject(v as Record<string, unknown>, raw, true, cur);
 }
 
-function decodeJsonObject(o: Record<string, unknown>, raw: string, cur: DecodeCursor): void {
+/** `isLine`: `raw` is the line at `cur.lineStart` (not a re-serialized array element). */
+function decodeJsonObject(o: Record<string, unknown>, raw: string, isLine: boolean, cur: DecodeCursor): void {
   if (o.messageType !== undefined && isCloudWatchLogsEnvelope(o)) decodeCloudWatchLogs(o, raw, cur);
   else if (o.resourceLogs !== undefined && isOtlpLogsExport(o)) decodeOtlpLogs(o, raw, cur);
-  else if (isOtelLogRecord(o)) emit(cur, logEventFromOtelRecord(o, undefined, cur.ctx, cur.mapping), raw);
-  else emit(cur, logEventFromObject(o, cur.ctx, cur.mapping), raw);
+  else {
+    const result = isOtelLogRecord(o)
+      ? logEventFromOtelRecord(o, undefined, cur.ctx, cur.mapping)
+      : logEventFromObject(o, cur.ctx, cur.mapping);
+    if (isLine) emitLine(cur, result, raw);
+    else emit(cur, result, raw);
+  }
 }
 
 /** One line (already trimmed, non-empty) → event(s). */
@@ -148,10 +146,13 @@ function decodeLine(line: string, cur: DecodeCursor): void {
     const v = tryParseJson(line);
     if (v === JSON_INVALID) rejectText(cur, RejectCode.invalidJson, lastJsonError(), line);
     else decodeJsonValue(v, line, cur);
-  } else emit(cur, logEventFromText(line, cur.ctx, cur.mapping), line);
+  } else emitLine(cur, logEventFromText(line, cur.ctx, cur.mapping), line);
 }
 
-/** A user record's text → lines → events. */
+/**
+ * A user record's text → lines → events. Sets `cur.lineStart` for each line; the caller set
+ * `cur.rawBuf` / `cur.rawBase` for the bytes `text` was decoded from.
+ */
 function decodeText(text: string, cur: DecodeCursor): void {
   let start = 0;
   let end = text.length;
@@ -164,6 +165,7 @@ function decodeText(text: string, cur: DecodeCursor): void {
   }
   let nl = text.indexOf('\n', start);
   if (nl < 0 || nl >= end) {
+    cur.lineStart = start;
     decodeLine(start === 0 && end === text.length ? text : text.slice(start, end), cur);
     return;
   }
@@ -176,6 +178,7 @@ function decodeText(text: string, cur: DecodeCursor): void {
       const whole = text.slice(start, end);
       const v = tryParseJson(whole);
       if (v !== JSON_INVALID) {
+        cur.lineStart = start;
         decodeJsonValue(v, whole, cur);
         return;
       }
@@ -189,15 +192,18 @@ function decodeText(text: string, cur: DecodeCursor): void {
     let s = lineStart;
     while (s < lineEnd && isSpace(text.charCodeAt(s))) s++;
     if (s === lineEnd) cur.out.stats.blankLines++;
-    else decodeLine(text.slice(s, lineEnd), cur);
+    else {
+      cur.lineStart = s;
+      decodeLine(text.slice(s, lineEnd), cur);
+    }
     lineStart = nl + 1;
     nl = text.indexOf('\n', lineStart);
   }
 }
 
 /**
- * One user record, `buf[start, end)` (`buf` may be the scratch buffer) → events. Works on offsets so
- * the common path creates no view per user record.
+ * One user record, `buf[start, end)` (bytes the batch keeps) → events. Works on offsets so the
+ * common path creates no view per user record.
  */
 function decodePayload(buf: Buffer, start: number, end: number, cur: DecodeCursor): void {
   if (start === end) {
@@ -220,6 +226,10 @@ function decodePayload(buf: Buffer, start: number, end: number, cur: DecodeCurso
     );
     return;
   }
+  // Only ASCII text has as many characters as bytes (valid UTF-8 beyond ASCII takes 2-4 bytes per
+  // 1-2 UTF-16 units), and only then are line offsets in the text byte offsets in `buf`.
+  cur.rawBuf = text.length === end - start ? buf : undefined;
+  cur.rawBase = start;
   decodeText(text, cur);
 }
 
@@ -237,7 +247,10 @@ function decodeGzipPayload(b: Buffer, cur: DecodeCursor): void {
     reject(cur, RejectCode.notUtf8, 'gzip payload is not valid UTF-8', inflated);
     return;
   }
-  decodeText(inflated.toString('utf8'), cur);
+  const text = inflated.toString('utf8');
+  cur.rawBuf = text.length === inflated.length ? inflated : undefined;
+  cur.rawBase = 0;
+  decodeText(text, cur);
 }
 
 const scan = new KplScan();
@@ -263,8 +276,11 @@ function decodeRecord(rec: KinesisEventRecord, cur: DecodeCursor): void {
     return;
   }
   const expected = base64Bytes(data);
-  const buf = scratchFor(expected + 3);
-  const n = buf.write(data, 0, 'base64');
+  // The decoded record goes into the batch's arena: its events' raw lines are views of it.
+  const arena = out.arena;
+  arena.reserve(expected + 3);
+  const base = arena.used;
+  const n = arena.buf.write(data, base, 'base64');
   out.stats.bytes += n;
   if (n !== expected) {
     reject(
@@ -275,13 +291,14 @@ function decodeRecord(rec: KinesisEventRecord, cur: DecodeCursor): void {
     );
     return;
   }
-  const bytes = buf.subarray(0, n);
+  const bytes = arena.buf.subarray(base, base + n);
+  arena.used = base + n;
   const status = scanAggregate(bytes, scan, cur.verifyChecksums);
   if (status === 'not_aggregated') {
     out.stats.userRecords++;
     ctx.fallbackService = cur.defaultService ?? partitionKey;
     ctx.fallbackTimeMs = fallbackTimeMs;
-    decodePayload(buf, 0, n, cur);
+    decodePayload(bytes, 0, n, cur);
     return;
   }
   out.stats.aggregatedRecords++;
@@ -304,7 +321,7 @@ function decodeRecord(rec: KinesisEventRecord, cur: DecodeCursor): void {
     ctx.fallbackService = cur.defaultService ?? keys[keyIndex[j]!]!;
     ctx.fallbackTimeMs = fallbackTimeMs;
     ctx.textTimeMs = arrivalMs;
-    decodePayload(buf, starts[j]!, ends[j]!, cur);
+    decodePayload(bytes, starts[j]!, ends[j]!, cur);
   }
 }
 
@@ -330,7 +347,7 @@ function resolveMapping(m: FieldMapping | CompiledFieldMapping | undefined): Com
  *   const batch = decodeKinesisBatch(event.Records, options);
  *   for (let i = 0; i < batch.eventCount; i++) {
  *     const e = batch.events[i]!;          // LogEvent
- *     const raw = batch.eventRaw[i]!;      // line for the archive
+ *     const raw = batch.eventRawView(i);   // the line's bytes as they arrived, for the archive
  *     const parent = batch.eventRecord[i]!; // index into event.Records
  *   }
  *   for (let j = 0; j < batch.rejectCount; j++) archiveError(batch.rejectCode[j]!, batch.rejectRaw[j]!);
@@ -352,10 +369,14 @@ export function decodeKinesisBatch(
     missingTimestamp: options.missingTimestamp ?? 'reject',
     defaultService: options.defaultService,
     verifyChecksums: options.verifyChecksums !== false,
+    keepAttributes: options.keepAttributes !== false,
     record: 0,
     sequenceNumber: '',
     subSequence: 0,
     arrivalMs: nowMs,
+    rawBuf: undefined,
+    rawBase: 0,
+    lineStart: 0,
   };
   for (let i = 0; i < records.length; i++) {
     cur.record = i;

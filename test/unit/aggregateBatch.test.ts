@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../processors/schema.ts';
-import { aggregateBatch, StageOneState } from '../../processors/transforms/window/aggregateBatch.ts';
+import {
+  aggregateBatch,
+  rulesReadAttributes,
+  StageOneState,
+} from '../../processors/transforms/window/aggregateBatch.ts';
 import { defaultWindowConfig } from '../../processors/transforms/window/windowConfig.ts';
 
 const T0 = 1_700_000_000_000;
@@ -90,5 +94,28 @@ describe('aggregateBatch', () => {
       { index: 1, code: 'invalid_timestamp' },
     ]);
     expect(r.partials).toHaveLength(1);
+  });
+
+  it('rulesReadAttributes: true only when a rule field or condition names something beyond the event fields', () => {
+    // Prepare
+    const none = defaultWindowConfig().rules;
+    const eventOnly = [
+      { name: 'slow', kind: 'count' as const, where: [{ field: 'durationMs', gte: 1_000 }] },
+      {
+        name: 'latency_sum',
+        kind: 'sum' as const,
+        field: 'durationMs',
+        where: [{ field: 'route', equals: '/a' }],
+      },
+    ];
+    const byValue = [{ name: 'bytes', kind: 'sum' as const, field: 'attributes.http.bytes' }];
+    const byCondition = [
+      { name: 'paid', kind: 'count' as const, where: [{ field: 'attributes.plan', equals: 'pro' }] },
+    ];
+    // Act + Assess
+    expect(rulesReadAttributes(none)).toBe(false);
+    expect(rulesReadAttributes(eventOnly)).toBe(false);
+    expect(rulesReadAttributes(byValue)).toBe(true);
+    expect(rulesReadAttributes(byCondition)).toBe(true);
   });
 });

@@ -123,6 +123,85 @@ describe('decodeKinesisBatch properties', () => {
     );
   });
 
+  it('keeps every raw line as the exact UTF-8 bytes of its text, pointing into the decoded record when ASCII', () => {
+    // Lines with non-ASCII text, surrounding whitespace, a BOM and blank lines between them: the
+    // raw bytes must stay exactly what today's archive wrote (the line's text, UTF-8 encoded).
+    const line = fc.oneof(
+      logEvent.map(pinoLine),
+      fc
+        .string({ unit: 'grapheme', minLength: 1, maxLength: 60 })
+        .map((s) => `note ${s.replace(/[\r\n]/g, ' ')}`),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(line, fc.constantFrom('', ' ', '\t', '\r')), { minLength: 1, maxLength: 30 }),
+        fc.constantFrom('kpl', 'ndjson', 'gzip-ndjson', 'bom', 'cloudwatch'),
+        (parts, how) => {
+          // Prepare
+          const lines = parts.map(([l, pad]) => `${pad}${l}${pad}`);
+          let records: KinesisEventRecord[];
+          if (how === 'kpl') {
+            records = [
+              kinesisRecord(
+                encodeAggregate(lines.map((l) => ({ partitionKey: 'p', data: Buffer.from(l) }))).data,
+              ),
+            ];
+          } else if (how === 'ndjson') records = [kinesisRecord(lines.join('\n\n'))];
+          else if (how === 'gzip-ndjson') records = [kinesisRecord(gzipSync(`${lines.join('\n')}\n`))];
+          else if (how === 'bom') records = lines.map((l, n) => kinesisRecord(`\ufeff${l}`, { n }));
+          else {
+            records = [
+              kinesisRecord(
+                cloudWatchData(
+                  '/ecs/shop',
+                  's',
+                  lines.map((message, i) => ({ timestamp: 1_700_000_000_000 + i, message })),
+                ),
+              ),
+            ];
+          }
+          // Act
+          const batch = decodeKinesisBatch(records);
+          // Assess
+          expect(batch.eventRaw).toHaveLength(batch.eventCount);
+          for (let i = 0; i < batch.eventCount; i++) {
+            const view = batch.eventRawView(i);
+            expect(Buffer.compare(view, Buffer.from(batch.eventRaw[i]!, 'utf8'))).toBe(0);
+            expect(batch.eventRawBytes(i)).toBe(Buffer.byteLength(batch.eventRaw[i]!, 'utf8'));
+          }
+          if (how !== 'cloudwatch') {
+            // Trimmed as before: the line without its surrounding whitespace (and BOM).
+            const expected = lines.map((l) => l.replace(/^[ \t\r]+|[ \t\r]+$/g, ''));
+            expect(
+              [...batch.eventRaw, ...batch.rejectRaw.map((b) => Buffer.from(b).toString())].sort(),
+            ).toEqual(expected.sort());
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keepAttributes: false yields the same events, rejects and raw bytes, without attributes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(logEvent.map(pinoLine), junk), { maxLength: 20 }), (datas) => {
+        // Prepare
+        const records = datas.map((d, n) => kinesisRecord(d, { n }));
+        // Act
+        const kept = decodeKinesisBatch(records);
+        const dropped = decodeKinesisBatch(records, { keepAttributes: false });
+        // Assess
+        expect(dropped.events.map((e) => e.attributes)).toEqual(dropped.events.map(() => undefined));
+        expect(dropped.events.map(strip)).toEqual(kept.events.map(strip));
+        expect(dropped.eventRaw).toEqual(kept.eventRaw);
+        expect(dropped.eventRecord).toEqual(kept.eventRecord);
+        expect(dropped.rejectCode).toEqual(kept.rejectCode);
+        expect(dropped.rejectRaw).toEqual(kept.rejectRaw);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('fans out every non-empty CloudWatch message with its timestamp, the log group as service', () => {
     fc.assert(
       fc.property(

@@ -63,6 +63,19 @@ export class FakeArchiver {
     return { outcomes, stats: stats(lines.length) };
   }
 
+  /** The ingest handler's form of `archive`: lines as ranges of shared buffers. */
+  async archiveSlices(
+    buffers: readonly Buffer[],
+    starts: ArrayLike<number>,
+    ends: ArrayLike<number>,
+    from: number,
+    to: number,
+  ): Promise<ArchiveResult> {
+    const lines: Uint8Array[] = [];
+    for (let i = from; i < to; i++) lines.push(buffers[i]!.subarray(starts[i], ends[i]));
+    return this.archive(lines);
+  }
+
   async archiveRejects(rejects: readonly ArchiveReject[]): Promise<ArchiveResult> {
     if (rejects.length > 0) this.calls++;
     this.rejects.push(...rejects);

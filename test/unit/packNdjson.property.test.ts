@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ndjsonLineBytes, packNdjson } from '../../processors/sinks/packNdjson.ts';
+import { ndjsonLineBytes, packNdjson, packNdjsonSlices } from '../../processors/sinks/packNdjson.ts';
 
 const enc = new TextEncoder();
 
@@ -38,6 +38,56 @@ describe('packNdjson properties', () => {
         },
       ),
       { numRuns: 200, seed: 20_240_601 },
+    );
+  });
+
+  it('packs ranges of shared buffers exactly as it packs the same lines as arrays', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.string({ maxLength: 300 }).map((s) => s.replace(/\n/g, ' ')),
+          { maxLength: 200 },
+        ),
+        fc.array(fc.boolean(), { maxLength: 200 }),
+        fc.integer({ min: 16, max: 2_000 }),
+        fc.nat({ max: 5 }),
+        (texts, newline, maxRecordBytes, skip) => {
+          // Prepare: lines (some already newline-terminated) laid out in a few shared buffers with
+          // gaps, as a decoded KPL record holds its user records between protobuf framing.
+          const lines = texts.map((t, i) => enc.encode(newline[i] === true ? `${t}\n` : t));
+          const buffers: Buffer[] = [];
+          const starts: number[] = [];
+          const ends: number[] = [];
+          for (let i = 0; i < lines.length; i += 7) {
+            const group = lines.slice(i, i + 7);
+            const buf = Buffer.concat(group.flatMap((l) => [Buffer.from('#~'), Buffer.from(l)]));
+            let at = 0;
+            for (const l of group) {
+              at += 2;
+              buffers.push(buf);
+              starts.push(at);
+              ends.push(at + l.length);
+              at += l.length;
+            }
+          }
+          const from = Math.min(skip, lines.length);
+          const limits = { maxRecordBytes, maxBatchRecords: 7, maxBatchBytes: 8_000 };
+          // Act
+          const a = packNdjson(lines.slice(from), limits);
+          const b = packNdjsonSlices(buffers, starts, ends, from, lines.length, limits);
+          // Assess
+          expect(b.oversized).toEqual(a.oversized);
+          expect(b.oversizedBytes).toEqual(a.oversizedBytes);
+          expect([b.records, b.bytes, b.billedBytes]).toEqual([a.records, a.bytes, a.billedBytes]);
+          expect(b.batches.map((batch) => batch.map((r) => [r.firstItem, r.endItem]))).toEqual(
+            a.batches.map((batch) => batch.map((r) => [r.firstItem, r.endItem])),
+          );
+          expect(b.batches.flat().map((r) => Buffer.from(r.data).toString('hex'))).toEqual(
+            a.batches.flat().map((r) => Buffer.from(r.data).toString('hex')),
+          );
+        },
+      ),
+      { numRuns: 200, seed: 20_240_602 },
     );
   });
 });

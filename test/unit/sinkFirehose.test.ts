@@ -52,6 +52,42 @@ describe('FirehoseArchiver', () => {
     expect(stats).toMatchObject({ items: 2_000, records: 1, delivered: 2_000, retry: 0, rejected: 0 });
   });
 
+  it('archiveSlices delivers ranges of shared buffers as the same records archive() builds', async () => {
+    // Prepare: lines laid out with framing between them in two buffers; one oversized line.
+    const lines = Array.from({ length: 50 }, (_, i) => `{"i":${i},"pad":"${'x'.repeat(i * 7)}"}`);
+    lines[20] = 'y'.repeat(400);
+    const buffers: Buffer[] = [];
+    const starts: number[] = [];
+    const ends: number[] = [];
+    for (const half of [lines.slice(0, 25), lines.slice(25)]) {
+      const buf = Buffer.from(half.map((l) => `\u0000${l}`).join(''));
+      let at = 0;
+      for (const l of half) {
+        buffers.push(buf);
+        starts.push(at + 1);
+        ends.push(at + 1 + l.length);
+        at += 1 + l.length;
+      }
+    }
+    const a = fakeFirehose(allOk);
+    const b = fakeFirehose(allOk);
+    const limits = { maxRecordBytes: 300 };
+    // Act
+    const viaArchive = await new FirehoseArchiver({ client: a.client, limits }).archive(lines.slice(5));
+    const viaSlices = await new FirehoseArchiver({ client: b.client, limits }).archiveSlices(
+      buffers,
+      starts,
+      ends,
+      5,
+      lines.length,
+    );
+    // Assess
+    expect(Buffer.concat(b.delivered).toString('hex')).toBe(Buffer.concat(a.delivered).toString('hex'));
+    expect(viaSlices.outcomes).toEqual(viaArchive.outcomes);
+    expect(viaSlices.outcomes[15]).toMatchObject({ kind: 'reject', code: 'oversized' });
+    expect(viaSlices.stats).toEqual(viaArchive.stats);
+  });
+
   it('resends only the entries that failed (FailedPutCount) until all are in', async () => {
     // Prepare: 3 records; the first call fails entries 0 and 2, the second fails entry 0 again.
     const clock = fakeClock();

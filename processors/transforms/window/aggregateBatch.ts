@@ -319,6 +319,32 @@ export function aggregateBatch(events: readonly LogEvent[], ctx: AggregateContex
   return { partials, late, rejected, watermarkMs, state: new StageOneState(maxEventTimeMs, guard) };
 }
 
+/** Rule fields read from the event itself; any other field path reads `attributes` (rules.ts). */
+const EVENT_FIELDS: ReadonlySet<string> = new Set([
+  'service',
+  'level',
+  'message',
+  'status',
+  'durationMs',
+  'route',
+  'traceId',
+]);
+
+/**
+ * Whether any rule reads an event's `attributes` (a field other than the named event fields).
+ * When none does, a decoder need not keep the parsed lines alive for stage one.
+ *
+ * @example
+ * decodeKinesisBatch(records, { keepAttributes: rulesReadAttributes(config.rules) });
+ */
+export function rulesReadAttributes(rules: WindowConfig['rules']): boolean {
+  for (const r of rules) {
+    if (r.field !== undefined && !EVENT_FIELDS.has(r.field)) return true;
+    for (const c of r.where ?? []) if (!EVENT_FIELDS.has(c.field)) return true;
+  }
+  return false;
+}
+
 function applyRules(aggs: readonly RuleAggregate[], hit: Uint8Array, num: Float64Array): void {
   for (let r = 0; r < aggs.length; r++) {
     if (hit[r] === 0) continue;
