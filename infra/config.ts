@@ -242,12 +242,27 @@ export function readStackConfig(source: ConfigSource): StackConfig {
     );
   }
 
+  // Lambda accepts a ParallelizationFactor of 1-10, but both stages keep per-shard state: ingest's
+  // write-ahead intents and the sequence ranges partials carry, detect's shard checkpoint. Concurrent
+  // batches of one shard would overlap ranges and race the checkpoint, breaking exactly-once
+  // (docs/windows.md, "Exactly-once effect"); scale out with shards instead.
+  const parallelizationFactor = (key: ConfigKey): number => {
+    const v = int(key, 1, 10);
+    if (v !== 1) {
+      throw new InfraConfigError(
+        key,
+        v,
+        '1 (per-shard state needs one batch in flight per shard; add shards to scale out)',
+      );
+    }
+    return v;
+  };
   const processor = (stage: 'ingest' | 'detect'): ProcessorSettings => ({
     memoryMb: int(`${stage}MemoryMb`, 128, 10_240),
     timeoutSeconds: int(`${stage}TimeoutSeconds`, 1, 900),
     batchSize: int(`${stage}BatchSize`, 1, 10_000),
     batchingWindowSeconds: int(`${stage}BatchingWindowSeconds`, 0, 300),
-    parallelizationFactor: int(`${stage}ParallelizationFactor`, 1, 10),
+    parallelizationFactor: parallelizationFactor(`${stage}ParallelizationFactor`),
   });
 
   const logRetentionDays = int('logRetentionDays', 1, 3653);

@@ -117,7 +117,6 @@ describe('readStackConfig', () => {
         logsShardCount: 8,
         lambdaRuntime: 'nodejs24.x',
         ingestBatchSize: 10_000,
-        detectParallelizationFactor: 10,
         alertEmails: ['oncall@example.com'],
         alertHttpsEndpoints: ['https://events.pagerduty.com/integration/abc/enqueue'],
         processorConfig: '{ "dimensions": ["route"] }',
@@ -128,7 +127,6 @@ describe('readStackConfig', () => {
     expect(cfg.streams).toMatchObject({ mode: 'PROVISIONED', logsShardCount: 8 });
     expect(cfg.lambda.runtime).toBe('nodejs24.x');
     expect(cfg.ingest.batchSize).toBe(10_000);
-    expect(cfg.detect.parallelizationFactor).toBe(10);
     expect(cfg.alerts.emails).toEqual(['oncall@example.com']);
     expect(cfg.alerts.httpsEndpoints).toHaveLength(1);
     expect(cfg.processing.processorConfigJson).toBe('{"dimensions":["route"]}');
@@ -145,6 +143,8 @@ describe('readStackConfig', () => {
     [{ ingestBatchSize: 10_001 }, 'ingestBatchSize'],
     [{ detectBatchingWindowSeconds: 301 }, 'detectBatchingWindowSeconds'],
     [{ ingestParallelizationFactor: 11 }, 'ingestParallelizationFactor'],
+    [{ ingestParallelizationFactor: 2 }, 'ingestParallelizationFactor'],
+    [{ detectParallelizationFactor: 10 }, 'detectParallelizationFactor'],
     [{ ingestMemoryMb: 64 }, 'ingestMemoryMb'],
     [{ detectTimeoutSeconds: 901 }, 'detectTimeoutSeconds'],
     [{ logRetentionDays: 10 }, 'logRetentionDays'],
