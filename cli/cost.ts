@@ -6,6 +6,7 @@
  * cases of a benchmark result (`npm run bench -- --json FILE`; default `bench/results/latest.json`).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   type CostInputs,
@@ -16,6 +17,8 @@ import {
 } from './costModel.ts';
 
 const DEFAULT_BENCH_FILE = 'bench/results/latest.json';
+/** The checked-in result, found from this file (not the working directory) so the answer never depends on cwd. */
+const DEFAULT_BENCH_PATH = fileURLToPath(new URL(`../${DEFAULT_BENCH_FILE}`, import.meta.url));
 
 const HELP = `usage: tidewatch cost --gb-per-day N --services S [options]
 
@@ -122,7 +125,7 @@ function buildInputs(values: Values): { inputs: CostInputs; throughputSource: st
       return `--price ${pair}: the value must be a number ≥ 0`;
     prices[key as PriceKey] = n;
   }
-  const benchFile = values.bench ?? DEFAULT_BENCH_FILE;
+  const benchFile = values.bench ?? DEFAULT_BENCH_PATH;
   let ingestMbPerSec = base.ingestMbPerSecPerVcpu;
   let detectUs = base.detectUsPerSeriesWindow;
   let throughputSource = `the built-in default (no benchmark file at ${benchFile}; run 'npm run bench -- --json ${DEFAULT_BENCH_FILE}')`;

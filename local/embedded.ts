@@ -14,8 +14,9 @@
 import { fork } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AwsClients } from '../processors/pipeline/awsClients.ts';
 import type { DetectControlResult, DetectHandler } from '../processors/pipeline/detectPipeline.ts';
 import type { IngestHandler } from '../processors/pipeline/ingestPipeline.ts';
@@ -506,6 +507,12 @@ async function startChildService(
   }
 }
 
+/**
+ * tsx's loader as an absolute URL: a bare `--import tsx` resolves from the current directory, so
+ * `tidewatch start` run outside the project could not start its children (ERR_MODULE_NOT_FOUND).
+ */
+const TSX_LOADER_URL = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
 function forkService(
   entry: string,
   name: ChildServiceName,
@@ -514,7 +521,7 @@ function forkService(
 ): Promise<ChildService> {
   return new Promise((resolveStart, rejectStart) => {
     const child = fork(entry, [name, JSON.stringify(options)], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', TSX_LOADER_URL],
       serialization: 'advanced',
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
