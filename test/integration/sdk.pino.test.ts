@@ -4,8 +4,9 @@
  * must be in the stream afterwards. pino runs the transport in a worker thread, loaded by path:
  *
  * - `sdk/pinoWorker.mjs`, the TypeScript sources through tsx's CommonJS hook (Node 20 applies no
- *   `--import` hooks in workers) — what `tidewatch/sdk/pino` should resolve to while sdk/ ships as TS;
- * - an esbuild bundle of sdk/pino.ts — the built-JavaScript path.
+ *   `--import` hooks in workers), for running the transport from the TypeScript sources;
+ * - an esbuild bundle of sdk/pino.ts — the built-JavaScript path (the package export, dist/sdk/pino.mjs, is
+ *   tested as installed in sdk.package.test.ts).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
