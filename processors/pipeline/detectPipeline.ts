@@ -318,8 +318,10 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
     if (changed) {
       if (records.length > 0) state.lastSeq = records[records.length - 1]!.kinesis.sequenceNumber;
       const version = state.version + 1;
+      // Binary and incremental (detectState.ts); gzip would cost more CPU than the checkpoint itself.
       const saved = await states.save(stateRef(shard), version, encodeDetectState(state), {
         budgetMs: budget,
+        compress: false,
       });
       if (saved.kind !== 'ok') return fail(start, `checkpoint not stored (${saved.kind})`);
       state.version = version;

@@ -4,21 +4,57 @@
  * scores of recently closed windows (so a correction keeps its window's score), the SNS dedupe state,
  * and the last metrics-stream sequence number folded in.
  *
- * One blob per shard (gzip JSON, `StateBlobStore` splits it when above the item limit) written with
- * one conditional put: merger, detectors and alert states always move together, so a redelivered
- * batch re-scores from the same point and writes identical records (Timestream accepts them
- * idempotently).
+ * One blob per shard written with one conditional put (`StateBlobStore`): merger, detectors and alert
+ * states always move together, so a redelivered batch re-scores from the same point and writes
+ * identical records (Timestream accepts them idempotently).
+ *
+ * The blob is binary (format 2) and built incrementally, because re-encoding every series after every
+ * invocation was most of the detect stage's cost (docs/performance.md):
+ * - each series is one length-prefixed record, once for its merge state and once for its scoring
+ *   state; the bytes of a record are cached and reused until the merger or the scorer touches that
+ *   series again, so a checkpoint re-encodes only what the invocation changed and copies the rest;
+ * - a detector is stored as its last `saveState()` snapshot (deflated) plus a journal of the
+ *   (window start, value) points fed to it since; restore replays the journal. The `Detector`
+ *   contract (detector.ts) makes that exact: `update` is deterministic and `restoreDetector(saveState())`
+ *   continues with identical scores. A snapshot is taken every 8–15 points per series (staggered by
+ *   series key, so series do not all snapshot in the same window), which bounds both the journal and
+ *   the replay work of a cold start.
+ *
+ * Format 1 (gzip JSON with base64 detectors) is still read; the next save writes format 2.
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { AlertDedupeSnapshot } from '../sinks/alertDeduper.ts';
 import { type AlertState, newAlertState } from '../transforms/detect/alertRules.ts';
 import { createDetector, restoreDetector } from '../transforms/detect/createDetector.ts';
-import type { Detector, DetectorKindName } from '../transforms/detect/detector.ts';
-import { WindowMerger, type WindowMergerState } from '../transforms/window/mergePartials.ts';
+import {
+  type Detector,
+  DetectorKind,
+  type DetectorKindName,
+  type DetectorOutput,
+} from '../transforms/detect/detector.ts';
+import { readString, WindowMerger, writeString } from '../transforms/window/mergePartials.ts';
+import {
+  type ByteReader,
+  ByteWriter,
+  readBytes,
+  readF64,
+  readU8,
+  readVarint,
+} from '../transforms/window/sketch.ts';
 import type { WindowConfig } from '../transforms/window/windowConfig.ts';
 import { CheckpointError } from './errors.ts';
 
 /** State kind of detect checkpoints in the state table. */
 export const DetectStateKind = 'detect';
+
+/** A detector's stored form: its last snapshot and the points fed to it since. */
+export interface DetectorJournal {
+  readonly kind: DetectorKindName;
+  /** Deflated `saveState()` bytes; `undefined` = replay from a fresh detector of `kind`. */
+  snapshot: Uint8Array | undefined;
+  /** Flat `[windowStartMs, value, …]` fed to the detector after the snapshot. */
+  readonly points: number[];
+}
 
 /** Scoring state of one series. */
 export interface SeriesScoring {
@@ -30,7 +66,13 @@ export interface SeriesScoring {
   /** Start of the last window that had events (−∞ when none): bounds zero-filling of a silent series. */
   lastDataStartMs: number;
   readonly detectors: Map<string, Detector>;
+  /** Stored form of each detector (same keys as `detectors`). */
+  readonly journals: Map<string, DetectorJournal>;
   readonly alerts: Map<string, AlertState>;
+  /** Window start → score, in scoring (= time) order, pruned to the merger's retention. */
+  readonly scores: Map<number, WindowScore>;
+  /** Journal points per detector that trigger a new snapshot (8–15, from the series key). */
+  readonly snapshotEveryPoints: number;
 }
 
 /** Score measures of one closed window, kept for corrections. */
@@ -41,6 +83,12 @@ export interface WindowScore {
   alerting: number;
 }
 
+/** Encoded records of the last checkpoint, reused while their series stay untouched. */
+interface RecordCache {
+  readonly merger: Map<string, Uint8Array>;
+  readonly scoring: Map<string, Uint8Array>;
+}
+
 /** In-memory state of one shard. */
 export interface DetectShardState {
   /** Version of the stored checkpoint this state was loaded from or saved as (0 = none yet). */
@@ -48,27 +96,10 @@ export interface DetectShardState {
   lastSeq: string | null;
   merger: WindowMerger;
   series: Map<string, SeriesScoring>;
-  /** `<seriesKey>\u0000<windowStartMs>` → score, pruned to the merger's retention. */
-  scores: Map<string, WindowScore>;
+  /** Keys of series whose scoring state changed since the last encode. */
+  readonly touched: Set<string>;
   dedupe: AlertDedupeSnapshot | undefined;
-}
-
-interface SeriesJson {
-  key: string;
-  dims: Record<string, string>;
-  lastScored: number | null;
-  lastData: number | null;
-  detectors: [metric: string, state: string][];
-  alerts: [metric: string, state: Omit<AlertState, 'lastAlertMs'> & { lastAlertMs: number | null }][];
-}
-
-interface DetectStateJson {
-  v: 1;
-  lastSeq: string | null;
-  merger: WindowMergerState;
-  series: SeriesJson[];
-  scores: [key: string, score: number, low: number, high: number, alerting: number][];
-  dedupe: AlertDedupeSnapshot | null;
+  readonly cache: RecordCache;
 }
 
 /**
@@ -83,10 +114,20 @@ export function newDetectShardState(config: WindowConfig): DetectShardState {
     lastSeq: null,
     merger: new WindowMerger(config),
     series: new Map(),
-    scores: new Map(),
+    touched: new Set(),
     dedupe: undefined,
+    cache: { merger: new Map(), scoring: new Map() },
   };
 }
+
+/** Snapshot period in journal points: 8–15, a hash of the key so series spread over windows. */
+function snapshotPeriodOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return SNAPSHOT_MIN_POINTS + ((h >>> 0) % SNAPSHOT_MIN_POINTS);
+}
+
+const SNAPSHOT_MIN_POINTS = 8;
 
 /**
  * The scoring state of a series, created on first use.
@@ -107,26 +148,48 @@ export function seriesScoring(
       lastScoredStartMs: Number.NEGATIVE_INFINITY,
       lastDataStartMs: Number.NEGATIVE_INFINITY,
       detectors: new Map(),
+      journals: new Map(),
       alerts: new Map(),
+      scores: new Map(),
+      snapshotEveryPoints: snapshotPeriodOf(key),
     };
     state.series.set(key, s);
+    state.touched.add(key);
   }
   return s;
 }
 
 /**
- * The detector of one series·metric, created on first use.
+ * Feeds one value to the detector of a series·metric (created on first use) and journals it, so the
+ * checkpoint can store the point instead of re-serializing the detector. Every detector update must go
+ * through here.
  *
  * @example
- * detectorOf(series, 'error_rate', 'default').update(windowStartMs, 0.02);
+ * const { score } = updateDetector(series, 'error_rate', 'default', windowStartMs, 0.02);
  */
-export function detectorOf(s: SeriesScoring, metric: string, kind: DetectorKindName): Detector {
+export function updateDetector(
+  s: SeriesScoring,
+  metric: string,
+  kind: DetectorKindName,
+  startMs: number,
+  value: number,
+): Readonly<DetectorOutput> {
   let d = s.detectors.get(metric);
-  if (d === undefined) {
+  let j = s.journals.get(metric);
+  if (d === undefined || j === undefined) {
     d = createDetector(kind);
+    j = { kind, snapshot: undefined, points: [] };
     s.detectors.set(metric, d);
+    s.journals.set(metric, j);
   }
-  return d;
+  const out = d.update(startMs, value);
+  j.points.push(startMs, value);
+  if (j.points.length >= 2 * s.snapshotEveryPoints) {
+    // Level 1: a snapshot is mostly float arrays; more effort buys little.
+    j.snapshot = deflateRawSync(d.saveState(), { level: 1 });
+    j.points.length = 0;
+  }
+  return out;
 }
 
 /**
@@ -144,45 +207,244 @@ export function alertStateOf(s: SeriesScoring, metric: string): AlertState {
   return a;
 }
 
-function finiteOrNull(v: number): number | null {
-  return Number.isFinite(v) ? v : null;
+// ---------------------------------------------------------------------------------------------
+// Format 2 (binary).
+//
+//   "TWD" 2 | varint len, header | varint n, n × (varint len, merger series record)
+//           | varint m, m × (varint len, scoring series record)
+//   header  = u8 hasLastSeq, [str lastSeq], str dedupe JSON ("" = none), varint len, merger globals
+
+const MAGIC = [0x54, 0x57, 0x44] as const;
+const FORMAT = 2;
+const KIND_NAMES = Object.keys(DetectorKind) as DetectorKindName[];
+const VALUE_NUMBER = 0;
+const VALUE_TRUE = 1;
+const VALUE_FALSE = 2;
+const VALUE_STRING = 3;
+
+function reader(bytes: Uint8Array): ByteReader {
+  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
 }
 
-function orNegInf(v: number | null | undefined): number {
-  return typeof v === 'number' ? v : Number.NEGATIVE_INFINITY;
+/** Alert states are plain objects owned by alertRules.ts: stored field by field, whatever the fields. */
+function writePlainObject(w: ByteWriter, o: Record<string, unknown>): void {
+  let n = 0;
+  for (const _ in o) n++;
+  w.varint(n);
+  for (const k in o) {
+    const v = o[k];
+    writeString(w, k);
+    if (typeof v === 'number') {
+      w.u8(VALUE_NUMBER);
+      w.f64(v);
+    } else if (typeof v === 'boolean') w.u8(v ? VALUE_TRUE : VALUE_FALSE);
+    else if (typeof v === 'string') {
+      w.u8(VALUE_STRING);
+      writeString(w, v);
+    } else throw new CheckpointError(`detect state: field ${k} of type ${typeof v} cannot be stored`);
+  }
 }
 
-/**
- * Serializes a shard state (JSON bytes; the blob store compresses).
- *
- * @example
- * await blobs.save(ref, state.version + 1, encodeDetectState(state));
- */
-export function encodeDetectState(state: DetectShardState): Uint8Array {
-  const series: SeriesJson[] = [];
-  for (const s of state.series.values()) {
-    series.push({
-      key: s.key,
-      dims: s.dimensions,
-      lastScored: finiteOrNull(s.lastScoredStartMs),
-      lastData: finiteOrNull(s.lastDataStartMs),
-      detectors: [...s.detectors].map(([m, d]) => [m, Buffer.from(d.saveState()).toString('base64')]),
-      alerts: [...s.alerts].map(([m, a]) => [m, { ...a, lastAlertMs: finiteOrNull(a.lastAlertMs) }]),
+function readPlainObject(r: ByteReader): Record<string, number | boolean | string> {
+  const o: Record<string, number | boolean | string> = {};
+  const n = readVarint(r);
+  for (let i = 0; i < n; i++) {
+    const k = readString(r);
+    const tag = readU8(r);
+    if (tag === VALUE_NUMBER) o[k] = readF64(r);
+    else if (tag === VALUE_TRUE) o[k] = true;
+    else if (tag === VALUE_FALSE) o[k] = false;
+    else if (tag === VALUE_STRING) o[k] = readString(r);
+    else throw new CheckpointError(`detect state: unknown value tag ${tag}`);
+  }
+  return o;
+}
+
+/** Reused for every record: a writer per record was most of the encode time. */
+const scratch = new ByteWriter(16 * 1024);
+
+function encodeScoring(s: SeriesScoring): Uint8Array {
+  const w = scratch;
+  w.length = 0;
+  writeString(w, s.key);
+  writePlainObject(w, s.dimensions);
+  w.f64(s.lastScoredStartMs);
+  w.f64(s.lastDataStartMs);
+  w.varint(s.journals.size);
+  for (const [metric, j] of s.journals) {
+    writeString(w, metric);
+    w.u8(DetectorKind[j.kind]);
+    if (j.snapshot === undefined) w.varint(0);
+    else {
+      w.varint(j.snapshot.length);
+      w.bytes(j.snapshot);
+    }
+    w.varint(j.points.length);
+    for (let i = 0; i < j.points.length; i++) w.f64(j.points[i]!);
+  }
+  w.varint(s.alerts.size);
+  for (const [metric, a] of s.alerts) {
+    writeString(w, metric);
+    writePlainObject(w, a as unknown as Record<string, unknown>);
+  }
+  w.varint(s.scores.size);
+  for (const [startMs, sc] of s.scores) {
+    w.f64(startMs);
+    w.f64(sc.score);
+    w.f64(sc.expectedLow);
+    w.f64(sc.expectedHigh);
+    w.f64(sc.alerting);
+  }
+  return w.finish();
+}
+
+function decodeScoring(state: DetectShardState, bytes: Uint8Array): SeriesScoring {
+  const r = reader(bytes);
+  const key = readString(r);
+  const dimensions: Record<string, string> = {};
+  for (const [k, v] of Object.entries(readPlainObject(r))) {
+    if (typeof v !== 'string') throw new CheckpointError(`detect state: dimension ${k} is not a string`);
+    dimensions[k] = v;
+  }
+  if (state.series.has(key)) throw new CheckpointError(`detect state: series ${key} appears twice`);
+  const s = seriesScoring(state, key, dimensions);
+  s.lastScoredStartMs = readF64(r);
+  s.lastDataStartMs = readF64(r);
+  const nDet = readVarint(r);
+  for (let i = 0; i < nDet; i++) {
+    const metric = readString(r);
+    const kindByte = readU8(r);
+    const kind = KIND_NAMES.find((k) => DetectorKind[k] === kindByte);
+    if (kind === undefined) throw new CheckpointError(`detect state: unknown detector kind ${kindByte}`);
+    const snapLen = readVarint(r);
+    const snapshot = snapLen === 0 ? undefined : readBytes(r, snapLen);
+    const nPoints = readVarint(r);
+    const points: number[] = new Array(nPoints);
+    for (let k = 0; k < nPoints; k++) points[k] = readF64(r);
+    const d = snapshot === undefined ? createDetector(kind) : restoreDetector(inflateRawSync(snapshot));
+    if (d.kind !== kind) throw new CheckpointError(`detect state: ${metric} snapshot is not a ${kind}`);
+    for (let k = 0; k + 1 < nPoints; k += 2) d.update(points[k]!, points[k + 1]!);
+    s.detectors.set(metric, d);
+    s.journals.set(metric, { kind, snapshot, points });
+  }
+  const nAlerts = readVarint(r);
+  for (let i = 0; i < nAlerts; i++) {
+    const metric = readString(r);
+    s.alerts.set(metric, { ...newAlertState(), ...readPlainObject(r) } as AlertState);
+  }
+  const nScores = readVarint(r);
+  for (let i = 0; i < nScores; i++) {
+    const startMs = readF64(r);
+    s.scores.set(startMs, {
+      score: readF64(r),
+      expectedLow: readF64(r),
+      expectedHigh: readF64(r),
+      alerting: readF64(r),
     });
   }
-  const json: DetectStateJson = {
-    v: 1,
-    lastSeq: state.lastSeq,
-    merger: state.merger.toState(),
-    series,
-    scores: [...state.scores].map(([k, w]) => [k, w.score, w.expectedLow, w.expectedHigh, w.alerting]),
-    dedupe: state.dedupe ?? null,
-  };
-  return Buffer.from(JSON.stringify(json), 'utf8');
+  if (r.offset !== bytes.length) throw new CheckpointError(`detect state: trailing bytes in series ${key}`);
+  return s;
+}
+
+function varintLength(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function putVarint(out: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    out[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  out[at++] = v;
+  return at;
 }
 
 /**
- * Restores a shard state written by {@link encodeDetectState}.
+ * Serializes a shard state (binary format 2; the blob store stores it as given). Incremental: the
+ * records of series untouched since the previous call are the cached bytes of that call.
+ *
+ * @example
+ * await blobs.save(ref, state.version + 1, encodeDetectState(state), { compress: false });
+ */
+export function encodeDetectState(state: DetectShardState): Uint8Array {
+  const { cache } = state;
+  for (const k of state.merger.takeTouchedSeries()) cache.merger.delete(k);
+  for (const k of state.touched) cache.scoring.delete(k);
+  state.touched.clear();
+
+  const mergerRecords: Uint8Array[] = [];
+  for (const key of state.merger.seriesKeys()) {
+    let b = cache.merger.get(key);
+    if (b === undefined) {
+      b = state.merger.encodeSeries(key)!;
+      cache.merger.set(key, b);
+    }
+    mergerRecords.push(b);
+  }
+  const scoringRecords: Uint8Array[] = [];
+  for (const s of state.series.values()) {
+    let b = cache.scoring.get(s.key);
+    if (b === undefined) {
+      b = encodeScoring(s);
+      cache.scoring.set(s.key, b);
+    }
+    scoringRecords.push(b);
+  }
+
+  const hw = scratch;
+  hw.length = 0;
+  hw.u8(state.lastSeq === null ? 0 : 1);
+  if (state.lastSeq !== null) writeString(hw, state.lastSeq);
+  writeString(hw, state.dedupe === undefined ? '' : JSON.stringify(state.dedupe));
+  const globals = state.merger.encodeGlobals();
+  hw.varint(globals.length);
+  hw.bytes(globals);
+  const header = hw.finish();
+
+  let size = MAGIC.length + 1 + varintLength(header.length) + header.length;
+  size += varintLength(mergerRecords.length) + varintLength(scoringRecords.length);
+  for (const b of mergerRecords) size += varintLength(b.length) + b.length;
+  for (const b of scoringRecords) size += varintLength(b.length) + b.length;
+  const out = new Uint8Array(size);
+  out.set(MAGIC, 0);
+  out[3] = FORMAT;
+  let at = putVarint(out, 4, header.length);
+  out.set(header, at);
+  at += header.length;
+  for (const list of [mergerRecords, scoringRecords]) {
+    at = putVarint(out, at, list.length);
+    for (const b of list) {
+      at = putVarint(out, at, b.length);
+      out.set(b, at);
+      at += b.length;
+    }
+  }
+  return out;
+}
+
+/**
+ * Forgets the cached records, so the next {@link encodeDetectState} re-encodes every series (what a
+ * checkpoint costs when an invocation touched all of them).
+ *
+ * @example
+ * invalidateEncodedRecords(state);
+ */
+export function invalidateEncodedRecords(state: DetectShardState): void {
+  state.cache.merger.clear();
+  state.cache.scoring.clear();
+}
+
+function isFormat2(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === MAGIC[0] && bytes[1] === MAGIC[1] && bytes[2] === MAGIC[2];
+}
+
+/**
+ * Restores a shard state written by {@link encodeDetectState} (format 2) or by the format-1 encoder.
  * @throws CheckpointError when the bytes are not a detect checkpoint.
  * @example
  * const state = decodeDetectState(blob.data, blob.version, config.window);
@@ -192,38 +454,103 @@ export function decodeDetectState(
   version: number,
   config: WindowConfig,
 ): DetectShardState {
+  if (!isFormat2(bytes)) return decodeFormat1(bytes, version, config);
+  if (bytes[3] !== FORMAT) throw new CheckpointError(`detect state has unknown format ${bytes[3]}`);
+  try {
+    const r = reader(bytes);
+    r.offset = 4;
+    const header = reader(readBytes(r, readVarint(r)));
+    const lastSeq = readU8(header) === 1 ? readString(header) : null;
+    const dedupeJson = readString(header);
+    const globals = readBytes(header, readVarint(header));
+    const mergerRecords: Uint8Array[] = new Array(readVarint(r));
+    for (let i = 0; i < mergerRecords.length; i++) mergerRecords[i] = readBytes(r, readVarint(r));
+    const scoringRecords: Uint8Array[] = new Array(readVarint(r));
+    for (let i = 0; i < scoringRecords.length; i++) scoringRecords[i] = readBytes(r, readVarint(r));
+    if (r.offset !== bytes.length) throw new CheckpointError('trailing bytes');
+    const merger = WindowMerger.fromBinary(config, globals, mergerRecords);
+    if (merger.kind === 'invalid') throw new CheckpointError(merger.problems.join('; '));
+    const state = newDetectShardState(config);
+    state.version = version;
+    state.lastSeq = lastSeq;
+    state.merger = merger.value;
+    state.dedupe = dedupeJson === '' ? undefined : (JSON.parse(dedupeJson) as AlertDedupeSnapshot);
+    // The loaded bytes are what encoding the restored series would produce: reuse them.
+    let i = 0;
+    for (const key of state.merger.seriesKeys()) state.cache.merger.set(key, mergerRecords[i++]!);
+    for (const b of scoringRecords) state.cache.scoring.set(decodeScoring(state, b).key, b);
+    state.touched.clear();
+    return state;
+  } catch (err) {
+    if (err instanceof CheckpointError) throw err;
+    throw new CheckpointError(`detect state: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Format 1 (JSON), read only.
+
+interface SeriesJson {
+  key: string;
+  dims: Record<string, string>;
+  lastScored: number | null;
+  lastData: number | null;
+  detectors: [metric: string, state: string][];
+  alerts: [metric: string, state: Omit<AlertState, 'lastAlertMs'> & { lastAlertMs: number | null }][];
+}
+
+interface DetectStateJson {
+  v: 1;
+  lastSeq: string | null;
+  merger: unknown;
+  series: SeriesJson[];
+  scores: [key: string, score: number, low: number, high: number, alerting: number][];
+  dedupe: AlertDedupeSnapshot | null;
+}
+
+function orNegInf(v: number | null | undefined): number {
+  return typeof v === 'number' ? v : Number.NEGATIVE_INFINITY;
+}
+
+function decodeFormat1(bytes: Uint8Array, version: number, config: WindowConfig): DetectShardState {
   let json: DetectStateJson;
   try {
     json = JSON.parse(Buffer.from(bytes).toString('utf8')) as DetectStateJson;
   } catch (err) {
-    throw new CheckpointError('detect state is not JSON', { cause: err });
+    throw new CheckpointError('detect state is neither binary nor JSON', { cause: err });
   }
   if (json?.v !== 1 || !Array.isArray(json.series) || !Array.isArray(json.scores)) {
     throw new CheckpointError('detect state does not have {v:1, merger, series, scores}');
   }
   const merger = WindowMerger.fromState(config, json.merger);
   if (merger.kind === 'invalid') throw new CheckpointError(`detect state: ${merger.problems.join('; ')}`);
-  const state: DetectShardState = {
-    version,
-    lastSeq: typeof json.lastSeq === 'string' ? json.lastSeq : null,
-    merger: merger.value,
-    series: new Map(),
-    scores: new Map(),
-    dedupe: json.dedupe ?? undefined,
-  };
+  const state = newDetectShardState(config);
+  state.version = version;
+  state.lastSeq = typeof json.lastSeq === 'string' ? json.lastSeq : null;
+  state.merger = merger.value;
+  state.dedupe = json.dedupe ?? undefined;
   try {
     for (const sj of json.series) {
       const s = seriesScoring(state, sj.key, sj.dims);
       s.lastScoredStartMs = orNegInf(sj.lastScored);
       s.lastDataStartMs = orNegInf(sj.lastData);
-      for (const [m, b64] of sj.detectors) s.detectors.set(m, restoreDetector(Buffer.from(b64, 'base64')));
+      for (const [m, b64] of sj.detectors) {
+        const raw = Buffer.from(b64, 'base64');
+        const d = restoreDetector(raw);
+        s.detectors.set(m, d);
+        s.journals.set(m, { kind: d.kind, snapshot: deflateRawSync(raw, { level: 1 }), points: [] });
+      }
       for (const [m, a] of sj.alerts) s.alerts.set(m, { ...a, lastAlertMs: orNegInf(a.lastAlertMs) });
     }
   } catch (err) {
     throw new CheckpointError(`detect state: ${(err as Error).message}`, { cause: err });
   }
   for (const [k, score, low, high, alerting] of json.scores) {
-    state.scores.set(k, { score, expectedLow: low, expectedHigh: high, alerting });
+    const cut = k.lastIndexOf('\u0000');
+    const s = state.series.get(k.slice(0, cut));
+    if (s !== undefined) {
+      s.scores.set(Number(k.slice(cut + 1)), { score, expectedLow: low, expectedHigh: high, alerting });
+    }
   }
   return state;
 }

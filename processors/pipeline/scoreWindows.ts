@@ -15,9 +15,9 @@ import type { ClosedWindow } from '../transforms/window/mergePartials.ts';
 import {
   alertStateOf,
   type DetectShardState,
-  detectorOf,
   type SeriesScoring,
   seriesScoring,
+  updateDetector,
   type WindowScore,
 } from './detectState.ts';
 import type { HandlerConfig } from './handlerConfig.ts';
@@ -31,10 +31,6 @@ export interface ScoredWindows {
   /** Windows fed to the detectors (real and zero-filled). */
   scored: number;
   zeroFilled: number;
-}
-
-function scoreKey(seriesKey: string, startMs: number): string {
-  return `${seriesKey}\u0000${startMs}`;
 }
 
 function withScore(measures: Partial<Record<string, number>>, s: WindowScore | undefined) {
@@ -52,7 +48,8 @@ function withScore(measures: Partial<Record<string, number>>, s: WindowScore | u
 
 /**
  * Scores the windows a merger just closed and builds their records (corrections keep the score their
- * window got when it first closed). Mutates `state` (detectors, alert states, scores).
+ * window got when it first closed). Mutates `state` (detectors, alert states, scores) and records
+ * which series it changed in `state.touched` (the incremental checkpoint re-encodes those).
  *
  * @example
  * const { closed, corrections, watermarkMs } = state.merger.merge(partials, Date.now());
@@ -97,7 +94,7 @@ export function scoreWindows(
     for (const metric of metrics) {
       const value = measures[MetricMeasure[metric as MetricName]];
       if (value === undefined || !Number.isFinite(value)) continue;
-      const d = detectorOf(s, metric, config.detector).update(startMs, value);
+      const d = updateDetector(s, metric, config.detector, startMs, value);
       if (!(d.score <= best.score)) {
         best = { score: d.score, expectedLow: d.expectedLow, expectedHigh: d.expectedHigh, alerting: 0 };
       }
@@ -115,7 +112,8 @@ export function scoreWindows(
     for (const a of s.alerts.values()) if (a.alerting) best.alerting = 1;
     s.lastScoredStartMs = startMs;
     out.scored++;
-    state.scores.set(scoreKey(s.key, startMs), best);
+    s.scores.set(startMs, best);
+    state.touched.add(s.key);
     return best;
   };
 
@@ -162,13 +160,14 @@ export function scoreWindows(
         };
         if (w.windowStartMs <= s.lastScoredStartMs) {
           // Closed after a later window was scored (late source): keep the detectors in time order.
-          rec.measures = withScore(w.measures, state.scores.get(scoreKey(key, w.windowStartMs)));
+          rec.measures = withScore(w.measures, s.scores.get(w.windowStartMs));
         } else {
           zeroFill(s, w.windowStartMs);
           rec.measures = withScore(w.measures, score(s, w.windowStartMs, w.measures));
         }
         if ((w.measures[Measure.count.name] ?? 0) > 0 && w.windowStartMs > s.lastDataStartMs) {
           s.lastDataStartMs = w.windowStartMs;
+          state.touched.add(key);
         }
         out.records.push(rec);
       }
@@ -182,16 +181,20 @@ export function scoreWindows(
       dimensions: w.dimensions,
       timeMs: w.timeMs,
       version: w.version,
-      measures: withScore(w.measures, state.scores.get(scoreKey(w.seriesKey, w.windowStartMs))),
+      measures: withScore(w.measures, state.series.get(w.seriesKey)?.scores.get(w.windowStartMs)),
     });
   }
 
-  // Scores are needed only while a window can still be corrected (merger retention).
+  // Scores are needed only while a window can still be corrected (merger retention). A series' scores
+  // are in time order (windows are scored in order), so pruning stops at the first one kept.
   if (Number.isFinite(watermarkMs)) {
     const horizon = watermarkMs - config.window.closedRetentionMs - 2 * windowMs;
-    for (const k of state.scores.keys()) {
-      const start = Number(k.slice(k.lastIndexOf('\u0000') + 1));
-      if (start < horizon) state.scores.delete(k);
+    for (const s of state.series.values()) {
+      for (const start of s.scores.keys()) {
+        if (start >= horizon) break;
+        s.scores.delete(start);
+        state.touched.add(s.key);
+      }
     }
   }
   return out;

@@ -11,8 +11,14 @@ function ev(offsetMs: number, extra: Partial<LogEvent> = {}): LogEvent {
   return { timeMs: T0 + offsetMs, service: 'checkout', level: 'info', message: 'ok', ...extra };
 }
 
-function stageOne(events: LogEvent[], shard: string, first: string, last: string, nowMs = T0 + 120_000) {
-  const config = defaultWindowConfig({ allowedLatenessMs: 1_000 });
+function stageOne(
+  events: LogEvent[],
+  shard: string,
+  first: string,
+  last: string,
+  nowMs = T0 + 120_000,
+  config = defaultWindowConfig({ allowedLatenessMs: 1_000 }),
+) {
   const r = aggregateBatch(events, {
     sourceShard: shard,
     firstSequenceNumber: first,
@@ -81,6 +87,62 @@ describe('WindowMerger', () => {
     if (restored.kind !== 'ok') return;
     expect(restored.value.add(parts, T0).duplicates).toBe(1);
     expect(restored.value.flush(T0).closed[0]!.measures).toEqual(merger.flush(T0).closed[0]!.measures);
+  });
+
+  it('round-trips its state through the binary checkpoint, sequence numbers and rules included', () => {
+    // Prepare: two shards, odd and even digit counts, a rule, a closed and an open window.
+    const config = defaultWindowConfig({
+      allowedLatenessMs: 1_000,
+      rules: [
+        { name: 'amount', kind: 'sum', field: 'attributes.amount' },
+        { name: 'size', kind: 'sketch', field: 'attributes.size' },
+      ],
+    });
+    const merger = new WindowMerger(config);
+    merger.add(
+      stageOne(
+        [ev(1_000, { durationMs: 12, attributes: { amount: 3, size: 40 } }), ev(20_000)],
+        'shard-a',
+        '49590338271490256608559692538361571095921575989136588898',
+        '49590338271490256608559692538361571095921575989136588899',
+        T0 + 120_000,
+        config,
+      ),
+      T0,
+    );
+    merger.add(stageOne([ev(2_000, { durationMs: 40, route: '/pay' })], 'shard-b', '7', '10'), T0);
+    merger.close(T0 + 30_000);
+    const keys = [...merger.seriesKeys()];
+    // Act
+    const restored = WindowMerger.fromBinary(
+      config,
+      merger.encodeGlobals(),
+      keys.map((k) => merger.encodeSeries(k)!),
+    );
+    // Assess
+    expect(restored.kind).toBe('ok');
+    if (restored.kind !== 'ok') return;
+    expect(merger.toState().series[0]!.windows[0]!.rules.map((r) => r[1])).toEqual(['sum', 'sketch']);
+    expect(restored.value.toState()).toEqual(merger.toState());
+    expect(restored.value.takeTouchedSeries().size).toBe(0);
+    expect(WindowMerger.fromBinary(config, Uint8Array.of(9), [])).toMatchObject({ kind: 'invalid' });
+  });
+
+  it('reports the series each call changed', () => {
+    // Prepare
+    const config = defaultWindowConfig({ allowedLatenessMs: 1_000 });
+    const merger = new WindowMerger(config);
+    merger.add(stageOne([ev(1_000), ev(1_500, { service: 'search' })], 'shard-a', '1', '2'), T0);
+    const afterAdd = merger.takeTouchedSeries();
+    // Act: a redelivery changes nothing; closing changes both.
+    merger.add(stageOne([ev(1_000), ev(1_500, { service: 'search' })], 'shard-a', '1', '2'), T0);
+    const afterDuplicate = merger.takeTouchedSeries();
+    merger.close(T0 + 60_000);
+    const afterClose = merger.takeTouchedSeries();
+    // Assess
+    expect([...afterAdd].sort()).toEqual(['checkout', 'search']);
+    expect(afterDuplicate.size).toBe(0);
+    expect([...afterClose].sort()).toEqual(['checkout', 'search']);
   });
 
   it('skips a partial overlapping a merged range without being contained in it (a conflict), never double counting', () => {
