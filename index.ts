@@ -145,13 +145,19 @@ new Alarms('alarms', {
   }),
 });
 
-// Optional Amazon Managed Grafana workspace with the Timestream data source, dashboards and alert
-// rules (config `grafana.enabled`, default false). Loaded only when enabled, so a stack without
-// Grafana does not load the Grafana provider SDK or the dashboard generators.
-const dashboards = cfg.grafana.enabled
+// Optional dashboards (config `grafana.enabled`, default false), in one of three modes
+// (`grafana.mode`): an Amazon Managed Grafana workspace with the Timestream data source, dashboards
+// and alert rules; the same into an existing Grafana (`grafana.url`, secret `grafana.auth`); or only
+// the dashboard JSON as a stack output. Loaded only when enabled, so a stack without Grafana does not
+// load the Grafana provider SDK or the dashboard generators.
+const grafanaConfig = cfg.grafana;
+const dashboards = grafanaConfig.enabled
   ? new (await import('./infra/Dashboards.ts')).Dashboards('dashboards', {
-      mode: 'workspace',
+      mode: grafanaConfig.mode,
       workspaceName: names.grafanaWorkspace,
+      ...(grafanaConfig.mode === 'existing'
+        ? { grafanaUrl: grafanaConfig.url, grafanaAuth: new pulumi.Config().requireSecret('grafana.auth') }
+        : {}),
       databaseName: store.databaseName,
       windowsTableName: store.windowsTableName,
       pipelineTableName: store.pipelineTableName,
@@ -161,6 +167,8 @@ const dashboards = cfg.grafana.enabled
       accountId,
     })
   : undefined;
+/** Dashboard JSON by file name, with this stack's Timestream names (import it into any Grafana). */
+export const dashboardJson: pulumi.Output<Record<string, string>> | null = dashboards?.dashboardJson ?? null;
 export const dashboardUrl: pulumi.Output<string | undefined> | null = dashboards?.url ?? null;
 
 export const logsStreamName = logs.streamName;

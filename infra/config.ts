@@ -76,8 +76,19 @@ export const ConfigDefaults = {
   alertHttpsEndpoints: [] as readonly string[],
   alarmIteratorAgeMs: 60_000,
   'grafana.enabled': false,
+  /** `workspace` (Amazon Managed Grafana), `existing` (your Grafana at `grafana.url`) or `json` (outputs only). */
+  'grafana.mode': 'workspace',
+  /**
+   * Base URL of an existing Grafana (mode `existing`). Its token is the secret `grafana.auth`, read
+   * by index.ts with `requireSecret` and deliberately absent here: a secret has no plain-text default.
+   */
+  'grafana.url': '',
 } as const;
 export type ConfigKey = keyof typeof ConfigDefaults;
+
+/** Where the dashboards go when `grafana.enabled` (infra/Dashboards.ts `DashboardsMode`). */
+export const GrafanaMode = { workspace: 'workspace', existing: 'existing', json: 'json' } as const;
+export type GrafanaModeName = (typeof GrafanaMode)[keyof typeof GrafanaMode];
 
 /** What `readStackConfig` needs from a config bag; `pulumi.Config` satisfies it. */
 export interface ConfigSource {
@@ -147,7 +158,7 @@ export interface StackConfig {
     expirationDays: number;
   };
   alerts: { emails: string[]; httpsEndpoints: string[]; iteratorAgeMs: number };
-  grafana: { enabled: boolean };
+  grafana: { enabled: boolean; mode: GrafanaModeName; url: string };
 }
 
 /** The stem of infra-only names (KMS alias, producer policy); the project name in `Pulumi.yaml`. */
@@ -293,6 +304,17 @@ export function readStackConfig(source: ConfigSource): StackConfig {
     );
   }
 
+  const grafanaEnabled = source.getBoolean('grafana.enabled') ?? ConfigDefaults['grafana.enabled'];
+  const grafanaMode = oneOf('grafana.mode', Object.values(GrafanaMode));
+  const grafanaUrl = source.get('grafana.url') ?? ConfigDefaults['grafana.url'];
+  if (grafanaEnabled && grafanaMode === GrafanaMode.existing && !/^https?:\/\/[^\s/]+/.test(grafanaUrl)) {
+    throw new InfraConfigError(
+      'grafana.url',
+      grafanaUrl,
+      "the http(s) URL of your Grafana when grafana.mode is 'existing' (and its token: pulumi config set --secret grafana.auth ...)",
+    );
+  }
+  const grafana = { enabled: grafanaEnabled, mode: grafanaMode, url: grafanaUrl };
   return {
     names: resourceNames(nameSuffix),
     streams: {
@@ -329,6 +351,6 @@ export function readStackConfig(source: ConfigSource): StackConfig {
       httpsEndpoints: strings('alertHttpsEndpoints', HTTPS_URL, 'https:// URLs'),
       iteratorAgeMs: int('alarmIteratorAgeMs', 1_000, 604_800_000),
     },
-    grafana: { enabled: source.getBoolean('grafana.enabled') ?? ConfigDefaults['grafana.enabled'] },
+    grafana,
   };
 }

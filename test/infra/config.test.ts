@@ -183,4 +183,26 @@ describe('readStackConfig', () => {
     expect(cfg.archive.transitionDays).toBe(0);
     expect(cfg.processing.windowMs).toBe(WindowDefaults.maxWindowMs);
   });
+
+  it('reads the Grafana mode, and needs a URL for an existing Grafana', () => {
+    // Act
+    const json = readStackConfig(configOf({ 'grafana.enabled': true, 'grafana.mode': 'json' }));
+    const existing = readStackConfig(
+      configOf({
+        'grafana.enabled': true,
+        'grafana.mode': 'existing',
+        'grafana.url': 'https://grafana.example.com',
+      }),
+    );
+    // Assess
+    expect(readStackConfig(configOf({})).grafana).toEqual({ enabled: false, mode: 'workspace', url: '' });
+    expect(json.grafana).toMatchObject({ enabled: true, mode: 'json' });
+    expect(existing.grafana.url).toBe('https://grafana.example.com');
+    expectConfigError({ 'grafana.mode': 'cloud' }, 'grafana.mode');
+    expectConfigError({ 'grafana.enabled': true, 'grafana.mode': 'existing' }, 'grafana.url');
+    expectConfigError(
+      { 'grafana.enabled': true, 'grafana.mode': 'existing', 'grafana.url': 'grafana:3000' },
+      'grafana.url',
+    );
+  });
 });
