@@ -243,8 +243,9 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, Benc
   // repeats its case for `minMs`, so a case pays its own garbage collection. No forced gc() between
   // samples: production never does it, and it makes protobufjs-based cases (aggBaseline,
   // kplDecodeProtobufjs) 2–3× slower than they are.
-  const rounds = opts.quick ? 4 : 21;
-  const minMs = opts.quick ? 120 : 300;
+  // 7 rounds × 150 ms per case: the full suite must fit ~4 min on the shared 2-core machine.
+  const rounds = opts.quick ? 4 : 7;
+  const minMs = opts.quick ? 120 : 150;
   const cases: [string, () => number][] = [
     ['decode', () => runDecode(batch)],
     ['decodeNoChecksum', () => runDecode(batch, false)],
@@ -256,7 +257,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, Benc
   const wall = new Map<string, number[]>(cases.map(([name]) => [name, []]));
   const cpu = new Map<string, number[]>(cases.map(([name]) => [name, []]));
   // Warm up, then interleave the cases round by round so machine noise hits them alike.
-  for (const [, fn] of cases) timeIt(fn, opts.quick ? 50 : 300);
+  for (const [, fn] of cases) timeIt(fn, opts.quick ? 50 : 200);
   let peakRss = process.memoryUsage().rss;
   for (let round = 0; round < rounds; round++) {
     for (const [name, fn] of cases) {

@@ -357,12 +357,14 @@ async function throughputCases(quick: boolean): Promise<Record<string, BenchCase
     ['floor_cloudwatch', cloudwatch, () => runFloorCloudWatch(cloudwatch)],
     ['ingest_cloudwatch', cloudwatch, () => runIngest(config, cloudwatch)],
   ];
-  const rounds = quick ? 2 : 7;
-  const minMs = quick ? 40 : 350;
+  // 5 interleaved rounds of ≥ 250 ms per case (median): enough for stable ratios, and the full suite
+  // fits ~4 min on the shared 2-core machine.
+  const rounds = quick ? 2 : 5;
+  const minMs = quick ? 40 : 250;
   const wall = new Map<string, number[]>(cases.map(([n]) => [n, []]));
   const cpu = new Map<string, number[]>(cases.map(([n]) => [n, []]));
   const rss = new Map<string, number>(cases.map(([n]) => [n, 0]));
-  for (const [, , fn] of cases) await timeIt(fn, quick ? 20 : 300); // JIT warm-up
+  for (const [, , fn] of cases) await timeIt(fn, quick ? 20 : 250); // JIT warm-up
   for (let round = 0; round < rounds; round++) {
     for (const [name, , fn] of cases) {
       const t = await timeIt(fn, minMs);

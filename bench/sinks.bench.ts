@@ -95,9 +95,12 @@ async function timeRuns(runs: number, fn: () => Promise<void> | void): Promise<n
 export async function run(opts: { quick: boolean }): Promise<Record<string, BenchCase>> {
   const result: Record<string, BenchCase> = {};
   const runs = opts.quick ? 3 : 5;
+  // Cases against local endpoints (HTTP, DuckDB, disk) are the slow ones: fewer, smaller runs, so the
+  // full suite fits ~4 min on the shared 2-core machine.
+  const ioRuns = 3;
 
   // --- NDJSON packing vs one line per record -------------------------------------------------
-  const lines = logLines(opts.quick ? 20_000 : 200_000, 1);
+  const lines = logLines(opts.quick ? 20_000 : 100_000, 1);
   const inputBytes = lines.reduce((n, l) => n + l.length + 1, 0);
   let packed = packNdjson(lines);
   const packMs = await timeRuns(runs, () => {
@@ -122,7 +125,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, Benc
   };
 
   // --- Timestream planning (CPU) -------------------------------------------------------------
-  const planInput = windowRecords(opts.quick ? 5_000 : 50_000, 1_700_000_000_000);
+  const planInput = windowRecords(opts.quick ? 5_000 : 20_000, 1_700_000_000_000);
   const planMs = await timeRuns(runs, () => {
     planWriteRecords(planInput, { databaseName: 'tidewatch' });
   });
@@ -137,9 +140,9 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, Benc
     // --- Timestream end to end against the local endpoint ------------------------------------
     const ts = await startTimestreamEndpoint({ dataDir: dir });
     const sink = new TimestreamSink({ client: createTimestreamWriteClient({ endpoint: ts.url }) });
-    const n = opts.quick ? 2_000 : 5_000;
+    const n = opts.quick ? 2_000 : 3_000;
     const times: number[] = [];
-    for (let r = 0; r < runs; r++) {
+    for (let r = 0; r < ioRuns; r++) {
       const now = Date.now();
       // Fresh keys per run (a later window range) so every run inserts.
       const recs = windowRecords(n, now - (now % 10_000) - 3_600_000 + r * 600_000);
@@ -160,9 +163,9 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, Benc
     // --- Firehose end to end against the local endpoint --------------------------------------
     const fh = await startFirehoseEndpoint({ dataDir: join(dir, 'archive') });
     const archiver = new FirehoseArchiver({ client: createFirehoseClient({ endpoint: fh.url }) });
-    const fhLines = lines.slice(0, opts.quick ? 20_000 : 100_000);
+    const fhLines = lines.slice(0, opts.quick ? 20_000 : 30_000);
     const fhBytes = fhLines.reduce((acc, l) => acc + l.length + 1, 0);
-    const fhMs = await timeRuns(runs, async () => {
+    const fhMs = await timeRuns(ioRuns, async () => {
       const res = await archiver.archive(fhLines, { budgetMs: 120_000 });
       if (res.stats.delivered !== fhLines.length) throw new Error('firehose bench lost lines');
     });
@@ -179,7 +182,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, Benc
 
     // --- DuckDB: appender (store) vs parameterized INSERT -------------------------------------
     const store = await DuckDbStore.open({ path: join(dir, 'bench.duckdb') });
-    const batches = opts.quick ? 10 : 40;
+    const batches = opts.quick ? 10 : 20;
     const storeRows = (b: number): StoreRow[] =>
       Array.from({ length: 100 }, (_, i) => ({
         timeMs: 1_700_000_000_000 + b * 10_000,
@@ -205,7 +208,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, Benc
     await con.run('USE p');
     const colDefs = Array.from({ length: cols - 1 }, (_, k) => `c${k} DOUBLE`).join(', ');
     await con.run(`CREATE TABLE t ("time" TIMESTAMP, ${colDefs})`);
-    const paramBatches = opts.quick ? 3 : 10;
+    const paramBatches = opts.quick ? 3 : 5;
     const p0 = performance.now();
     for (let b = 0; b < paramBatches; b++) {
       const params: number[] = [];
