@@ -114,8 +114,10 @@ class Progress {
     process.stderr.write(`\r\x1b[2K${bar}${counts} ${rate}`);
   }
 
-  stop(): void {
+  /** `complete`: the whole input was read (line bytes miss `\r` and a missing last newline: show 100 %). */
+  stop(complete: boolean): void {
     clearInterval(this.#timer);
+    if (complete && this.#totalBytes !== undefined) this.bytes = this.#totalBytes;
     this.draw();
     if (this.#tty) process.stderr.write('\n');
   }
@@ -162,10 +164,17 @@ export async function run(argv: string[]): Promise<number> {
   }
   const endpoint = values.endpoint;
   if (endpoint !== undefined) {
+    let protocol: string;
     try {
-      new URL(endpoint);
+      protocol = new URL(endpoint).protocol;
     } catch {
       return fail(`--endpoint '${endpoint}' is not a URL (e.g. http://127.0.0.1:${LocalPorts.kinesis}).`, 2);
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      return fail(
+        `--endpoint '${endpoint}' must be an http:// or https:// URL (e.g. http://127.0.0.1:${LocalPorts.kinesis}).`,
+        2,
+      );
     }
   }
   const partitionKey = values['partition-key'];
@@ -240,7 +249,7 @@ export async function run(argv: string[]): Promise<number> {
       readError = err as Error;
     }
     await shipper.close();
-    progress.stop();
+    progress.stop(readError === undefined);
 
     const s = shipper.stats();
     const secs = (Date.now() - started) / 1000;

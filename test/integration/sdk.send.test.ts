@@ -122,6 +122,7 @@ describe('tidewatch send', () => {
     const noStream = await send([missing]);
     const noFile = await send(['--stream', 's', '--endpoint', kinesis.url, missing]);
     const badEndpoint = await send(['--stream', 's', '--endpoint', 'not a url', missing]);
+    const ftpEndpoint = await send(['--stream', 's', '--endpoint', 'ftp://127.0.0.1:4567', missing]);
     const unknown = await send(['--stream', 's', '--bogus']);
 
     // Assess
@@ -131,6 +132,8 @@ describe('tidewatch send', () => {
     expect(noFile.stderr).toContain(`file '${missing}' does not exist`);
     expect(badEndpoint.code).toBe(2);
     expect(badEndpoint.stderr).toContain('is not a URL');
+    expect(ftpEndpoint.code).toBe(2);
+    expect(ftpEndpoint.stderr).toContain('must be an http:// or https:// URL');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('usage: tidewatch send');
   });
