@@ -32,7 +32,7 @@ import {
   type DetectorKindName,
   type DetectorOutput,
 } from '../transforms/detect/detector.ts';
-import { readString, WindowMerger, writeString } from '../transforms/window/mergePartials.ts';
+import { readString, WindowMerger, writeString, writtenBytes } from '../transforms/window/mergePartials.ts';
 import {
   type ByteReader,
   ByteWriter,
@@ -83,9 +83,11 @@ export interface WindowScore {
   alerting: number;
 }
 
-/** Encoded records of the last checkpoint, reused while their series stay untouched. */
+/**
+ * Scoring records of the last checkpoint (views into it), reused while their series stay untouched.
+ * (The merger caches its own records the same way.)
+ */
 interface RecordCache {
-  readonly merger: Map<string, Uint8Array>;
   readonly scoring: Map<string, Uint8Array>;
 }
 
@@ -116,7 +118,7 @@ export function newDetectShardState(config: WindowConfig): DetectShardState {
     series: new Map(),
     touched: new Set(),
     dedupe: undefined,
-    cache: { merger: new Map(), scoring: new Map() },
+    cache: { scoring: new Map() },
   };
 }
 
@@ -260,11 +262,16 @@ function readPlainObject(r: ByteReader): Record<string, number | boolean | strin
   return o;
 }
 
-/** Reused for every record: a writer per record was most of the encode time. */
-const scratch = new ByteWriter(16 * 1024);
+/**
+ * Reused for every re-encoded record, and for the whole checkpoint: allocating a writer (and a copy)
+ * per record was most of the encode time. Encoding is synchronous, so one of each serves all shards.
+ */
+const recordScratch = new ByteWriter(16 * 1024);
+const blobWriter = new ByteWriter(1024 * 1024);
 
+/** The scoring record of `s`, in `recordScratch` (valid until its next use). */
 function encodeScoring(s: SeriesScoring): Uint8Array {
-  const w = scratch;
+  const w = recordScratch;
   w.length = 0;
   writeString(w, s.key);
   writePlainObject(w, s.dimensions);
@@ -295,7 +302,7 @@ function encodeScoring(s: SeriesScoring): Uint8Array {
     w.f64(sc.expectedHigh);
     w.f64(sc.alerting);
   }
-  return w.finish();
+  return writtenBytes(w);
 }
 
 function decodeScoring(state: DetectShardState, bytes: Uint8Array): SeriesScoring {
@@ -346,57 +353,20 @@ function decodeScoring(state: DetectShardState, bytes: Uint8Array): SeriesScorin
   return s;
 }
 
-function varintLength(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    n++;
-  }
-  return n;
-}
-
-function putVarint(out: Uint8Array, at: number, v: number): number {
-  while (v >= 0x80) {
-    out[at++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  out[at++] = v;
-  return at;
-}
-
 /**
  * Serializes a shard state (binary format 2; the blob store stores it as given). Incremental: the
- * records of series untouched since the previous call are the cached bytes of that call.
+ * records of series untouched since the previous call are copied from that call's output (which the
+ * state keeps views of), the rest re-encoded.
  *
  * @example
  * await blobs.save(ref, state.version + 1, encodeDetectState(state), { compress: false });
  */
 export function encodeDetectState(state: DetectShardState): Uint8Array {
-  const { cache } = state;
-  for (const k of state.merger.takeTouchedSeries()) cache.merger.delete(k);
-  for (const k of state.touched) cache.scoring.delete(k);
-  state.touched.clear();
-
-  const mergerRecords: Uint8Array[] = [];
-  for (const key of state.merger.seriesKeys()) {
-    let b = cache.merger.get(key);
-    if (b === undefined) {
-      b = state.merger.encodeSeries(key)!;
-      cache.merger.set(key, b);
-    }
-    mergerRecords.push(b);
-  }
-  const scoringRecords: Uint8Array[] = [];
-  for (const s of state.series.values()) {
-    let b = cache.scoring.get(s.key);
-    if (b === undefined) {
-      b = encodeScoring(s);
-      cache.scoring.set(s.key, b);
-    }
-    scoringRecords.push(b);
-  }
-
-  const hw = scratch;
+  const w = blobWriter;
+  w.length = 0;
+  for (const b of MAGIC) w.u8(b);
+  w.u8(FORMAT);
+  const hw = recordScratch;
   hw.length = 0;
   hw.u8(state.lastSeq === null ? 0 : 1);
   if (state.lastSeq !== null) writeString(hw, state.lastSeq);
@@ -404,26 +374,32 @@ export function encodeDetectState(state: DetectShardState): Uint8Array {
   const globals = state.merger.encodeGlobals();
   hw.varint(globals.length);
   hw.bytes(globals);
-  const header = hw.finish();
+  const header = writtenBytes(hw);
+  w.varint(header.length);
+  w.bytes(header);
 
-  let size = MAGIC.length + 1 + varintLength(header.length) + header.length;
-  size += varintLength(mergerRecords.length) + varintLength(scoringRecords.length);
-  for (const b of mergerRecords) size += varintLength(b.length) + b.length;
-  for (const b of scoringRecords) size += varintLength(b.length) + b.length;
-  const out = new Uint8Array(size);
-  out.set(MAGIC, 0);
-  out[3] = FORMAT;
-  let at = putVarint(out, 4, header.length);
-  out.set(header, at);
-  at += header.length;
-  for (const list of [mergerRecords, scoringRecords]) {
-    at = putVarint(out, at, list.length);
-    for (const b of list) {
-      at = putVarint(out, at, b.length);
-      out.set(b, at);
-      at += b.length;
-    }
+  const merger = state.merger.writeSeriesRecords(w);
+  const { scoring } = state.cache;
+  const starts: number[] = [];
+  w.varint(state.series.size);
+  for (const s of state.series.values()) {
+    let b = state.touched.has(s.key) ? undefined : scoring.get(s.key);
+    if (b === undefined) b = encodeScoring(s);
+    w.varint(b.length);
+    starts.push(w.length, b.length);
+    w.bytes(b);
   }
+
+  // One allocation for the whole checkpoint; the caches become views of it (so the previous
+  // checkpoint's buffer is garbage once nothing else holds it).
+  const out = w.finish();
+  state.merger.adoptSeriesRecords(out, merger);
+  let i = 0;
+  for (const s of state.series.values()) {
+    const at = starts[i++]!;
+    scoring.set(s.key, out.subarray(at, at + starts[i++]!));
+  }
+  state.touched.clear();
   return out;
 }
 
@@ -435,7 +411,7 @@ export function encodeDetectState(state: DetectShardState): Uint8Array {
  * invalidateEncodedRecords(state);
  */
 export function invalidateEncodedRecords(state: DetectShardState): void {
-  state.cache.merger.clear();
+  state.merger.invalidateSeriesRecords();
   state.cache.scoring.clear();
 }
 
@@ -475,9 +451,8 @@ export function decodeDetectState(
     state.lastSeq = lastSeq;
     state.merger = merger.value;
     state.dedupe = dedupeJson === '' ? undefined : (JSON.parse(dedupeJson) as AlertDedupeSnapshot);
-    // The loaded bytes are what encoding the restored series would produce: reuse them.
-    let i = 0;
-    for (const key of state.merger.seriesKeys()) state.cache.merger.set(key, mergerRecords[i++]!);
+    // The loaded bytes are what encoding the restored series would produce: reuse them (the merger
+    // keeps views of its records itself).
     for (const b of scoringRecords) state.cache.scoring.set(decodeScoring(state, b).key, b);
     state.touched.clear();
     return state;

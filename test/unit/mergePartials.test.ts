@@ -3,6 +3,7 @@ import type { LogEvent } from '../../processors/schema.ts';
 import { aggregateBatch } from '../../processors/transforms/window/aggregateBatch.ts';
 import { WindowMerger } from '../../processors/transforms/window/mergePartials.ts';
 import { chunkPartials, decodePartials } from '../../processors/transforms/window/partialCodec.ts';
+import { ByteWriter } from '../../processors/transforms/window/sketch.ts';
 import { defaultWindowConfig } from '../../processors/transforms/window/windowConfig.ts';
 
 const T0 = 1_700_000_000_000;
@@ -124,25 +125,39 @@ describe('WindowMerger', () => {
     if (restored.kind !== 'ok') return;
     expect(merger.toState().series[0]!.windows[0]!.rules.map((r) => r[1])).toEqual(['sum', 'sketch']);
     expect(restored.value.toState()).toEqual(merger.toState());
-    expect(restored.value.takeTouchedSeries().size).toBe(0);
+    expect(restored.value.touchedSeries().size).toBe(0);
     expect(WindowMerger.fromBinary(config, Uint8Array.of(9), [])).toMatchObject({ kind: 'invalid' });
   });
 
-  it('reports the series each call changed', () => {
+  it('reports the series changed since its last checkpoint, and copies the records of the others', () => {
     // Prepare
     const config = defaultWindowConfig({ allowedLatenessMs: 1_000 });
     const merger = new WindowMerger(config);
+    const checkpoint = () => {
+      const w = new ByteWriter();
+      const written = merger.writeSeriesRecords(w);
+      const blob = w.finish();
+      merger.adoptSeriesRecords(blob, written);
+      return blob;
+    };
     merger.add(stageOne([ev(1_000), ev(1_500, { service: 'search' })], 'shard-a', '1', '2'), T0);
-    const afterAdd = merger.takeTouchedSeries();
-    // Act: a redelivery changes nothing; closing changes both.
+    const afterAdd = [...merger.touchedSeries()].sort();
+    const first = checkpoint();
+    // Act: a redelivery changes nothing; a new partial for one series changes that one.
     merger.add(stageOne([ev(1_000), ev(1_500, { service: 'search' })], 'shard-a', '1', '2'), T0);
-    const afterDuplicate = merger.takeTouchedSeries();
-    merger.close(T0 + 60_000);
-    const afterClose = merger.takeTouchedSeries();
+    const afterDuplicate = [...merger.touchedSeries()];
+    merger.add(stageOne([ev(2_000, { service: 'search' })], 'shard-a', '3', '3'), T0);
+    const afterMerge = [...merger.touchedSeries()];
+    const second = checkpoint();
+    merger.invalidateSeriesRecords();
+    const cold = checkpoint();
     // Assess
-    expect([...afterAdd].sort()).toEqual(['checkout', 'search']);
-    expect(afterDuplicate.size).toBe(0);
-    expect([...afterClose].sort()).toEqual(['checkout', 'search']);
+    expect(afterAdd).toEqual(['checkout', 'search']);
+    expect(afterDuplicate).toEqual([]);
+    expect(afterMerge).toEqual(['search']);
+    expect(merger.touchedSeries().size).toBe(0);
+    expect(Buffer.from(second).equals(Buffer.from(first))).toBe(false);
+    expect(Buffer.from(cold).equals(Buffer.from(second))).toBe(true);
   });
 
   it('skips a partial overlapping a merged range without being contained in it (a conflict), never double counting', () => {

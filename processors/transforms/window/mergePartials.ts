@@ -101,8 +101,12 @@ interface WindowAcc {
   /** −1 while open. */
   closedAtMs: number;
   dirty: boolean;
-  /** Binary checkpoint of this window, reused until the window changes (`undefined` = stale). */
-  encoded: Uint8Array | undefined;
+  /**
+   * Where this window's checkpoint bytes sit in its series' cached record (−1 = changed since):
+   * reused until the window changes.
+   */
+  encodedAt: number;
+  encodedLength: number;
 }
 
 interface SeriesState {
@@ -114,6 +118,17 @@ interface SeriesState {
   readonly frontier: Map<string, string>;
   /** Windows ending at or before this were evicted. */
   horizonEndMs: number;
+  /** Binary checkpoint of the series as last written (a view into that checkpoint), or none yet. */
+  record: Uint8Array | undefined;
+}
+
+/** What {@link WindowMerger.writeSeriesRecords} wrote, for {@link WindowMerger.adoptSeriesRecords}. */
+export interface SeriesRecordsWritten {
+  readonly series: SeriesState[];
+  /** Flat [start, end) of each record in the writer. */
+  readonly bounds: number[];
+  /** Per re-encoded series (`undefined` = copied): flat [at, length] of its windows in the record. */
+  readonly windowOffsets: (number[] | undefined)[];
 }
 
 /** JSON checkpoint of a `WindowMerger` (sketches base64). See docs/windows.md for sizes. */
@@ -254,6 +269,7 @@ export class WindowMerger {
         windows: new Map(),
         frontier: new Map(),
         horizonEndMs: Number.NEGATIVE_INFINITY,
+        record: undefined,
       };
       this.series.set(p.seriesKey, s);
       this.touched.add(p.seriesKey);
@@ -281,7 +297,7 @@ export class WindowMerger {
       return;
     }
     mergeInto(w, p);
-    w.encoded = undefined;
+    w.encodedAt = -1;
     this.touched.add(s.key);
     if (ranges === undefined) w.ranges.set(p.sourceShard, [p.firstSequenceNumber, p.lastSequenceNumber]);
     else ranges.push(p.firstSequenceNumber, p.lastSequenceNumber);
@@ -331,7 +347,7 @@ export class WindowMerger {
           if (endMs <= wm || (allIdle && nowMs - w.lastContributionAtMs >= cfg.idleSourceTimeoutMs)) {
             w.closedAtMs = nowMs;
             w.dirty = false;
-            w.encoded = undefined;
+            w.encodedAt = -1;
             compactWindow(w);
             closed.push(toClosedWindow(s, w, false));
             touched.add(key);
@@ -339,7 +355,7 @@ export class WindowMerger {
         } else if (w.dirty) {
           compactWindow(w);
           w.dirty = false;
-          w.encoded = undefined;
+          w.encodedAt = -1;
           corrections.push(toClosedWindow(s, w, true));
           touched.add(key);
         }
@@ -388,12 +404,12 @@ export class WindowMerger {
         if (w.closedAtMs < 0) {
           w.closedAtMs = nowMs;
           w.dirty = false;
-          w.encoded = undefined;
+          w.encodedAt = -1;
           closed.push(toClosedWindow(s, w, false));
           this.touched.add(s.key);
         } else if (w.dirty) {
           w.dirty = false;
-          w.encoded = undefined;
+          w.encodedAt = -1;
           corrections.push(toClosedWindow(s, w, true));
           this.touched.add(s.key);
         }
@@ -498,21 +514,79 @@ export class WindowMerger {
   }
 
   /**
-   * Keys of the series whose state changed since the previous call (including series deleted since),
-   * and starts a new set. An incremental checkpoint re-encodes these and reuses the bytes of the rest.
+   * Keys of the series whose state changed (including series deleted) since the last checkpoint
+   * adopted with {@link WindowMerger.adoptSeriesRecords}: the ones the next checkpoint re-encodes.
    *
    * @example
-   * for (const key of merger.takeTouchedSeries()) cache.delete(key);
+   * merger.touchedSeries().has('checkout');
    */
-  takeTouchedSeries(): Set<string> {
-    const t = this.touched;
-    this.touched = new Set();
-    return t;
+  touchedSeries(): ReadonlySet<string> {
+    return this.touched;
   }
 
   /** Series keys in merge order (the order `close` visits them). */
   seriesKeys(): IterableIterator<string> {
     return this.series.keys();
+  }
+
+  /**
+   * Appends the checkpoint records of every series to `w` — a varint count, then per series a varint
+   * length and the record ({@link WindowMerger.encodeSeries} bytes) — re-encoding only touched series
+   * (and within them only changed windows) and copying the bytes of the rest. Changes nothing until
+   * {@link WindowMerger.adoptSeriesRecords}.
+   *
+   * @example
+   * const written = merger.writeSeriesRecords(w);
+   * const blob = w.finish();
+   * merger.adoptSeriesRecords(blob, written);
+   */
+  writeSeriesRecords(w: ByteWriter): SeriesRecordsWritten {
+    const out: SeriesRecordsWritten = { series: [], bounds: [], windowOffsets: [] };
+    w.varint(this.series.size);
+    for (const s of this.series.values()) {
+      let bytes = s.record;
+      let offsets: number[] | undefined;
+      if (bytes === undefined || this.touched.has(s.key)) {
+        offsets = [];
+        const scratch = seriesScratch;
+        scratch.length = 0;
+        encodeSeriesTo(scratch, s, offsets);
+        bytes = writtenBytes(scratch);
+      }
+      w.varint(bytes.length);
+      out.bounds.push(w.length, w.length + bytes.length);
+      w.bytes(bytes);
+      out.series.push(s);
+      out.windowOffsets.push(offsets);
+    }
+    return out;
+  }
+
+  /**
+   * Makes the records written by {@link WindowMerger.writeSeriesRecords} the cached ones: `blob` holds
+   * the writer's bytes at the same offsets. The next checkpoint copies them unless touched again.
+   */
+  adoptSeriesRecords(blob: Uint8Array, written: SeriesRecordsWritten): void {
+    for (let i = 0; i < written.series.length; i++) {
+      const s = written.series[i]!;
+      s.record = blob.subarray(written.bounds[2 * i]!, written.bounds[2 * i + 1]!);
+      const offsets = written.windowOffsets[i];
+      if (offsets === undefined) continue;
+      let k = 0;
+      for (const win of s.windows.values()) {
+        win.encodedAt = offsets[k++]!;
+        win.encodedLength = offsets[k++]!;
+      }
+    }
+    this.touched = new Set();
+  }
+
+  /** Forgets every cached record: the next checkpoint re-encodes everything (a cold checkpoint). */
+  invalidateSeriesRecords(): void {
+    for (const s of this.series.values()) {
+      s.record = undefined;
+      for (const win of s.windows.values()) win.encodedAt = -1;
+    }
   }
 
   /**
@@ -526,9 +600,8 @@ export class WindowMerger {
   encodeSeries(key: string): Uint8Array | undefined {
     const s = this.series.get(key);
     if (s === undefined) return undefined;
-    const w = seriesScratch;
-    w.length = 0;
-    encodeSeriesTo(w, s);
+    const w = new ByteWriter(1024);
+    encodeSeriesTo(w, s, undefined);
     return w.finish();
   }
 
@@ -554,7 +627,8 @@ export class WindowMerger {
 
   /**
    * Restores a merger from {@link WindowMerger.encodeGlobals} and {@link WindowMerger.encodeSeries}
-   * outputs (series in the order given). Never throws; the restored merger has no touched series.
+   * outputs (series in the order given; the merger keeps views of them as its cached records). Never
+   * throws; the restored merger has no touched series.
    *
    * @example
    * const restored = WindowMerger.fromBinary(config, globals, seriesRecords);
@@ -589,9 +663,19 @@ export class WindowMerger {
 }
 
 const BINARY_VERSION = 1;
-/** Reused writers (one per nesting level): a writer per record was most of the encode time. */
+/** Reused for every re-encoded record: allocating a writer (and its copy) per record was most of the encode time. */
 const seriesScratch = new ByteWriter(16 * 1024);
-const windowScratch = new ByteWriter(4 * 1024);
+
+/**
+ * The bytes written so far, without copying them (valid until the writer's next write). Reads the
+ * writer's buffer, which `ByteWriter` keeps private; falls back to a copy if that ever changes.
+ *
+ * @internal
+ */
+export function writtenBytes(w: ByteWriter): Uint8Array {
+  const buf = (w as unknown as { buf?: unknown }).buf;
+  return buf instanceof Uint8Array ? buf.subarray(0, w.length) : w.finish();
+}
 const RULE_KINDS = ['count', 'sum', 'sketch'] as const;
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -626,7 +710,12 @@ export function readString(r: ByteReader): string {
   return textDecoder.decode(readBytes(r, readVarint(r)));
 }
 
-function encodeSeriesTo(w: ByteWriter, s: SeriesState): void {
+/**
+ * Writes a series record; windows unchanged since `s.record` are copied from it. `offsets` receives
+ * each window's [at, length] relative to the record's start.
+ */
+function encodeSeriesTo(w: ByteWriter, s: SeriesState, offsets: number[] | undefined): void {
+  const start = w.length;
   const d = s.dims;
   w.u8((d.route === undefined ? 0 : 1) | (d.statusClass === undefined ? 0 : 2));
   writeString(w, d.service);
@@ -641,14 +730,13 @@ function encodeSeriesTo(w: ByteWriter, s: SeriesState): void {
     writeSequenceNumber(w, f);
   }
   w.varint(s.windows.size);
+  const prev = s.record;
   for (const win of s.windows.values()) {
-    if (win.encoded === undefined) {
-      const ww = windowScratch;
-      ww.length = 0;
-      encodeWindowTo(ww, win, s.frontier);
-      win.encoded = ww.finish();
-    }
-    w.bytes(win.encoded);
+    const at = w.length;
+    if (win.encodedAt >= 0 && prev !== undefined) {
+      w.bytes(prev.subarray(win.encodedAt, win.encodedAt + win.encodedLength));
+    } else encodeWindowTo(w, win, s.frontier);
+    offsets?.push(at - start, w.length - at);
   }
 }
 
@@ -736,6 +824,7 @@ function decodeSeriesFrom(r: ByteReader, alpha: number): SeriesState {
     windows: new Map(),
     frontier: new Map(),
     horizonEndMs: readF64(r),
+    record: r.bytes,
   };
   const nFrontier = readVarint(r);
   const shards: string[] = [];
@@ -780,7 +869,8 @@ function decodeSeriesFrom(r: ByteReader, alpha: number): SeriesState {
     w.closedAtMs = readF64(r);
     w.dirty = readU8(r) === 1;
     // These bytes are what encoding the window again would produce: reuse them.
-    w.encoded = r.bytes.subarray(from, r.offset);
+    w.encodedAt = from;
+    w.encodedLength = r.offset - from;
     s.windows.set(w.startMs, w);
   }
   if (r.offset !== r.bytes.length) throw new MergerStateError('trailing bytes after series');
@@ -821,7 +911,8 @@ function newWindow(startMs: number, windowMs: number, alpha: number): WindowAcc 
     lastContributionAtMs: Number.NEGATIVE_INFINITY,
     closedAtMs: -1,
     dirty: false,
-    encoded: undefined,
+    encodedAt: -1,
+    encodedLength: 0,
   };
 }
 
@@ -960,6 +1051,7 @@ function restore(config: WindowConfig, raw: unknown): WindowMerger {
       windows: new Map(),
       frontier: new Map(),
       horizonEndMs: numOrNull(sj.horizonEndMs, 'horizonEndMs'),
+      record: undefined,
     };
     for (const [shard, f] of sj.frontier) s.frontier.set(String(shard), seq(f, 'frontier'));
     for (const wj of sj.windows) {
