@@ -80,6 +80,16 @@ describe('default detector', () => {
     for (let i = 0; i < values.length; i++) d.update(START_MS + i * STEP_MS, values[i]!);
     expect(d.saveState().byteLength).toBeLessThanOrEqual(4096);
   });
+
+  it('keeps its state under 2 KB with half-hour daily buckets (48 + 168 float32 profiles)', () => {
+    // Prepare
+    const d = createDetector('default');
+    const values = seasonal(9);
+    // Act
+    for (let i = 0; i < values.length; i++) d.update(START_MS + i * STEP_MS, values[i]!);
+    // Assess
+    expect(d.saveState().byteLength).toBeLessThanOrEqual(2048);
+  });
 });
 
 describe('restoreDetector', () => {
@@ -95,5 +105,18 @@ describe('restoreDetector', () => {
     const wrongKind = createDetector('ewma').saveState();
     wrongKind[1] = 99;
     expect(() => restoreDetector(wrongKind)).toThrow(/unknown kind 99/);
+  });
+
+  it('rejects a default-detector checkpoint of the previous layout (version 1) with a DetectError', () => {
+    // Prepare: version 1 had 288 five-minute daily buckets; its bytes must not be read as version 2.
+    const d = createDetector('default');
+    d.update(START_MS, 1);
+    const old = d.saveState();
+    old[2] = 1;
+    // Act / Assess
+    expect(() => restoreDetector(old)).toThrow(DetectError);
+    expect(() => restoreDetector(old)).toThrow(
+      /version 1, expected kind 1 version 2; discard the checkpoint/,
+    );
   });
 });

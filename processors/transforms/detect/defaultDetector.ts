@@ -2,15 +2,22 @@ import type { Detector, DetectorOutput } from './detector.ts';
 import { DetectorKind } from './detector.ts';
 import { StateReader, StateWriter } from './stateCodec.ts';
 
-const VERSION = 1;
+/** Checkpoint layout version: 2 = 48 half-hour daily buckets (version 1 had 288 five-minute ones). */
+const VERSION = 2;
 
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 /**
- * Time-of-day buckets (5 min each) and hour-of-week buckets. Seasonality is keyed by event time, not by
+ * Time-of-day buckets (30 min each) and hour-of-week buckets. Seasonality is keyed by event time, not by
  * point index, so the same tables serve a 10 s series and a 1 h series, and gaps do not shift the phase.
+ *
+ * Why 30 minutes: a bucket learns from the mean of each visit, so its noise shrinks with the points per
+ * visit — one point per visit with 5 min buckets and 5 min data (the common CloudWatch cadence), which
+ * made the daily forecast as noisy as the data itself; six with 30 min buckets. Shape inside a bucket is
+ * followed by the fast offset. (Bias–variance of the profile resolution; on the dev set 24–96 buckets all
+ * beat 288, see docs/detection.md.)
  */
-const DAY_BUCKETS = 288;
+const DAY_BUCKETS = 48;
 const WEEK_BUCKETS = 168;
 /** Recent raw values kept for the robust (median) level model. */
 const RECENT = 32;
@@ -118,14 +125,16 @@ function sortedReplace(sorted: Float64Array, n: number, out: number, inp: number
  * The default detector. Per point, in order:
  *
  * 1. **Forecast.** Three models compete online: the median of the last 32 values (robust level), a daily
- *    profile (288 five-minute buckets keyed by event time) plus a fast offset, and a weekly profile
+ *    profile (48 half-hour buckets keyed by event time) plus a fast offset, and a weekly profile
  *    (168 hour-of-week buckets) plus its offset. The one with the lowest recent mean absolute error wins,
  *    seasonal ones once they have seen a full period — the series says whether it is seasonal, and no
  *    period is assumed in points, so 10 s and 1 h windows and gaps all work.
  * 2. **Residual scale.** The winner's recent mean absolute error, never below what this time of day usually
  *    shows (a per-bucket error profile: busy hours are noisier). Errors are winsorised at 2 scales before
  *    they are learned, and models learn from values clipped to forecast ± 3 scales (robust Holt–Winters,
- *    Gelper, Fried & Croux 2010), so an incident barely teaches the models that it is normal.
+ *    Gelper, Fried & Croux 2010), so an incident barely teaches the models that it is normal. A profile
+ *    that has no forecast for a bucket yet (its first period) learns the raw value: there is nothing to
+ *    clip around, and clipping around another model's forecast would bake that model's error into it.
  * 3. **Surprise.** Two channels: the point residual |z| (spikes) and the median |z| of the last 5 points
  *    (level shifts, missing peaks). Each channel's tail is learned per series by peaks over threshold —
  *    exceedance rate λ above a start u and mean excess β, the shape-0 case of SPOT (Siffer et al.,
@@ -134,7 +143,7 @@ function sortedReplace(sorted: Float64Array, n: number, out: number, inp: number
  * 4. **Score.** `s / (s + 6)` of the larger surprise: 0.5 at p ≈ 1/400. After an alarm (score ≥ 0.5) the
  *    next 10 points are halved unless they escalate, so an incident raises one alarm, not one per point.
  *
- * State is ~3.6 KB (serialised), cost ~1 µs per point warm.
+ * State is ~1.7 KB (serialised), cost ~1 µs per point warm.
  *
  * @example
  * const d = new DefaultDetector();
@@ -324,11 +333,14 @@ export class DefaultDetector implements Detector {
     if (dailyReady) this.level += o.levelAlpha * (cleaned - dailyDev - this.level);
     if (weeklyReady) this.weekOffset += o.levelAlpha * (cleaned - weeklyDev - this.weekOffset);
     // Seasonal profiles learn once per visit of a bucket, from the mean of that visit, so a forecast only
-    // ever uses previous periods (with 10 s points a 5 min bucket gets 30 points per visit).
+    // ever uses previous periods (with 10 s points a 30 min bucket gets 180 points per visit). Until a
+    // profile can forecast this bucket it learns the raw value: the clip above is around the forecast of
+    // whichever model won (at first the recent median), and learning a daily peak clipped to "the night's
+    // level + 3 scales" left the profile unable to expect its own peak for several periods.
     const acc = this.acc;
-    acc[1]! += cleaned;
+    acc[1]! += dailyReady ? cleaned : value;
     acc[2]! += 1;
-    acc[4]! += cleaned;
+    acc[4]! += weeklyReady ? cleaned : value;
     acc[5]! += 1;
     if (dailyReady) {
       acc[7]! += Math.min(Math.abs(d), cap);
@@ -348,7 +360,7 @@ export class DefaultDetector implements Detector {
 
   saveState(): Uint8Array {
     const o = this.o;
-    const w = new StateWriter(DetectorKind.default, VERSION, 2560);
+    const w = new StateWriter(DetectorKind.default, VERSION, 2048);
     w.f64(o.seasonalAlpha);
     w.f64(o.levelAlpha);
     w.f64(o.errorAlpha);
