@@ -10,34 +10,50 @@
  * (same versions and values, accepted idempotently). Records whose sequence number is at or before the
  * checkpoint's are skipped: they were folded in already.
  *
+ * The checkpoint is a head item (conditional on its version) naming a snapshot of the shard state and
+ * the batch logs written since (detectState.ts). An invocation that closed, corrected, evicted or
+ * scored nothing writes only its input partials as a log — replaying them reproduces its effect — so
+ * with many invocations per window only the one that closes the window re-encodes the shard.
+ *
  * Besides Kinesis events the handler accepts a control event, `{ "tidewatch": "tick" }` (close
  * windows of idle shards: no metrics record arrives once traffic stops, so nothing else would) or
  * `{ "tidewatch": "flush" }` (close every open window now: the embedded mode's shutdown), optionally
  * with `"shards": ["shardId-…"]`; by default every shard of the metrics stream.
  */
+import { randomBytes } from 'node:crypto';
 import { Dimension, PipelineMeasure, RejectCode } from '../schema.ts';
 import type { AlertDedupeSnapshot } from '../sinks/alertDeduper.ts';
 import type { AlertEvent as SinkAlertEvent } from '../sinks/alertEvent.ts';
+import type { StatePutOutcome } from '../sinks/dynamoDbStateStore.ts';
 import type { ArchiveReject, FirehoseArchiver } from '../sinks/firehoseArchiver.ts';
 import type { AlertPublishResult } from '../sinks/snsAlertPublisher.ts';
 import type { SeriesWindowRecord, TimeSeriesSink } from '../sinks/timeSeriesRecord.ts';
 import type { KinesisBatchResponse, KinesisEvent, KinesisEventRecord } from '../sources/kinesisEvent.ts';
 import type { AlertEvent } from '../transforms/detect/alertRules.ts';
 import type { WindowPartial } from '../transforms/window/aggregateBatch.ts';
+import type { AddStats, CloseResult } from '../transforms/window/mergePartials.ts';
 import { decodePartials } from '../transforms/window/partialCodec.ts';
 import { compareSequenceNumbers } from '../transforms/window/sequenceNumber.ts';
 import {
+  DetectLogKind,
   type DetectShardState,
+  DetectSnapshotKind,
   DetectStateKind,
+  decodeBatchLog,
+  decodeCheckpointHead,
   decodeDetectState,
+  encodeBatchLog,
+  encodeCheckpointHead,
   encodeDetectState,
+  isCheckpointHead,
   newDetectShardState,
 } from './detectState.ts';
+import { CheckpointError } from './errors.ts';
 import type { HandlerConfig } from './handlerConfig.ts';
 import { decodeHealthRecord, isHealthRecord } from './healthRecord.ts';
 import { budgetMs, isKinesisEvent, type LambdaContextLike, shardIdOf } from './lambdaContext.ts';
 import { type PipelineLogger, silentLogger } from './logger.ts';
-import { scoreWindows } from './scoreWindows.ts';
+import { type ScoredWindows, scoreWindows } from './scoreWindows.ts';
 import type { StateBlobStore } from './stateBlobs.ts';
 
 /** Control event of the detect handler (scheduled tick, embedded shutdown). */
@@ -101,6 +117,52 @@ interface ShardRun {
   failedAt: number | undefined;
 }
 
+/** Logs since the last snapshot after which an invocation snapshots anyway (bounds restore work). */
+const MAX_LOGS_PER_SNAPSHOT = 32;
+/** Log payload bytes since the last snapshot after which an invocation snapshots anyway. */
+const MAX_LOG_BYTES_PER_SNAPSHOT = 32 * 1024 * 1024;
+
+/** What one invocation does to the shard state: merge, close (or flush), score. */
+interface Folded {
+  stats: AddStats;
+  closed: CloseResult;
+  scored: ScoredWindows;
+}
+
+/**
+ * The state transition of one invocation. Deterministic given the state, the partials, `nowMs` and
+ * the mode — which is what lets a batch log stand in for a snapshot.
+ */
+function fold(
+  state: DetectShardState,
+  partials: readonly WindowPartial[],
+  nowMs: number,
+  mode: 'batch' | 'tick' | 'flush',
+  config: HandlerConfig,
+): Folded {
+  const stats = state.merger.add(partials, nowMs);
+  const closed = mode === 'flush' ? state.merger.flush(nowMs) : state.merger.close(nowMs);
+  const scored = scoreWindows(state, closed.closed, closed.corrections, state.merger.watermarkMs, config);
+  return { stats, closed, scored };
+}
+
+/** Whether an invocation changed only open windows (its input replays to the same state). */
+function onlyMerged(f: Folded, mode: 'batch' | 'tick' | 'flush'): boolean {
+  return (
+    mode === 'batch' &&
+    f.closed.closed.length === 0 &&
+    f.closed.corrections.length === 0 &&
+    f.closed.evicted === 0 &&
+    f.scored.scored === 0 &&
+    f.scored.records.length === 0 &&
+    f.scored.alerts.length === 0
+  );
+}
+
+function writeId(): string {
+  return randomBytes(6).toString('hex');
+}
+
 function toSinkAlert(e: AlertEvent, dimensions: Record<string, string>): SinkAlertEvent {
   const out: SinkAlertEvent = {
     kind: e.kind,
@@ -156,11 +218,107 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
     if (cached !== undefined) return cached;
     const blob = await states.load(stateRef(shard), { budgetMs: budget });
     let state: DetectShardState;
-    if (blob !== undefined) state = decodeDetectState(blob.data, blob.version, config.window);
-    else if (create) state = newDetectShardState(config.window);
-    else return undefined;
+    if (blob === undefined) {
+      if (!create) return undefined;
+      state = newDetectShardState(config.window);
+    } else if (isCheckpointHead(blob.data)) state = await restore(blob.data, blob.version, budget);
+    // A head written before snapshots and logs existed holds the whole state.
+    else state = decodeDetectState(blob.data, blob.version, config.window);
     cache.set(shard, state);
     return state;
+  }
+
+  /** The state a head names: its snapshot, then its logs replayed in order. */
+  async function restore(headBytes: Uint8Array, version: number, budget: number): Promise<DetectShardState> {
+    const head = decodeCheckpointHead(headBytes);
+    const [snapshot, ...logs] = await Promise.all([
+      states.load({ kind: DetectSnapshotKind, key: head.snapshotKey }, { budgetMs: budget }),
+      ...head.logKeys.map((key) => states.load({ kind: DetectLogKind, key }, { budgetMs: budget })),
+    ]);
+    if (snapshot === undefined) throw new CheckpointError(`detect snapshot ${head.snapshotKey} is missing`);
+    const state = decodeDetectState(snapshot.data, version, config.window);
+    state.stored.snapshotKey = head.snapshotKey;
+    for (let i = 0; i < logs.length; i++) {
+      const key = head.logKeys[i]!;
+      const blob = logs[i];
+      if (blob === undefined) throw new CheckpointError(`detect batch log ${key} is missing`);
+      const entry = decodeBatchLog(blob.data);
+      const partials: WindowPartial[] = [];
+      for (const payload of entry.payloads) {
+        const decoded = decodePartials(payload);
+        if (decoded.kind !== 'ok') throw new CheckpointError(`detect batch log ${key} holds a bad payload`);
+        for (const p of decoded.value) partials.push(p);
+      }
+      fold(state, partials, entry.nowMs, 'batch', config);
+      state.lastSeq = entry.lastSeq;
+      state.stored.logKeys.push(key);
+      state.stored.logBytes += blob.data.length;
+    }
+    return state;
+  }
+
+  /**
+   * Stores the checkpoint of `state` as `version`: a batch log when the invocation only merged (and
+   * the logs since the snapshot stay small), else a snapshot; then the head, conditionally.
+   */
+  async function checkpoint(
+    shard: string,
+    state: DetectShardState,
+    version: number,
+    input: { nowMs: number; payloads: Uint8Array[]; logOnly: boolean },
+    budget: number,
+  ): Promise<StatePutOutcome> {
+    const stored = state.stored;
+    const key = `${config.metricsStream}/${shard}#${version}.${writeId()}`;
+    const options = { budgetMs: budget, compress: false };
+    let logBytes = 0;
+    for (const p of input.payloads) logBytes += p.length;
+    const asLog =
+      input.logOnly &&
+      stored.snapshotKey !== undefined &&
+      stored.logKeys.length < MAX_LOGS_PER_SNAPSHOT &&
+      stored.logBytes + logBytes <= MAX_LOG_BYTES_PER_SNAPSHOT;
+    if (asLog) {
+      const ref = { kind: DetectLogKind, key };
+      const log = encodeBatchLog({
+        nowMs: input.nowMs,
+        lastSeq: state.lastSeq ?? '0',
+        payloads: input.payloads,
+      });
+      let out = await states.save(ref, 1, log, options);
+      if (out.kind !== 'ok') return out;
+      const head = encodeCheckpointHead({
+        snapshotKey: stored.snapshotKey!,
+        logKeys: [...stored.logKeys, key],
+      });
+      out = await states.save(stateRef(shard), version, head, options);
+      if (out.kind === 'ok') {
+        stored.logKeys.push(key);
+        stored.logBytes += log.length;
+      } else if (out.kind === 'conflict') await states.delete(ref);
+      return out;
+    }
+    const ref = { kind: DetectSnapshotKind, key };
+    let out = await states.save(ref, 1, encodeDetectState(state), options);
+    if (out.kind !== 'ok') return out;
+    out = await states.save(
+      stateRef(shard),
+      version,
+      encodeCheckpointHead({ snapshotKey: key, logKeys: [] }),
+      options,
+    );
+    if (out.kind === 'conflict') await states.delete(ref);
+    if (out.kind !== 'ok') return out;
+    // The previous snapshot and its logs are referenced by nothing now.
+    const garbage = stored.logKeys.map((k) => states.delete({ kind: DetectLogKind, key: k }));
+    if (stored.snapshotKey !== undefined) {
+      garbage.push(states.delete({ kind: DetectSnapshotKind, key: stored.snapshotKey }));
+    }
+    await Promise.all(garbage);
+    stored.snapshotKey = key;
+    stored.logKeys.length = 0;
+    stored.logBytes = 0;
+    return out;
   }
 
   /** Merges `records` (may be empty) into the shard, writes, alerts and checkpoints. */
@@ -206,6 +364,8 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
       }
     }
     const partials: WindowPartial[] = [];
+    /** Payloads that decoded to partials: what a batch log stores. */
+    const payloads: Uint8Array[] = [];
     const rejects: ArchiveReject[] = [];
     const healthRecords: SeriesWindowRecord[] = [];
     for (let i = start; i < records.length; i++) {
@@ -218,6 +378,7 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
       }
       const decoded = decodePartials(bytes);
       if (decoded.kind === 'ok') {
+        payloads.push(bytes);
         for (const p of decoded.value) {
           partials.push(p);
           run.events += p.count;
@@ -235,7 +396,9 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
 
     const phases = { mergeMs: 0, writeMs: 0, alertMs: 0, saveMs: 0 };
     let t = now();
-    const stats = state.merger.add(partials, nowMs);
+    const folded = fold(state, partials, nowMs, mode, config);
+    const { stats, scored } = folded;
+    const closedResult = folded.closed;
     run.late = stats.lateEvents + stats.conflictEvents;
     if (stats.conflicts > 0) {
       log.warn('partials overlapping merged ranges were skipped', {
@@ -244,14 +407,6 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
         events: stats.conflictEvents,
       });
     }
-    const closedResult = mode === 'flush' ? state.merger.flush(nowMs) : state.merger.close(nowMs);
-    const scored = scoreWindows(
-      state,
-      closedResult.closed,
-      closedResult.corrections,
-      state.merger.watermarkMs,
-      config,
-    );
     const changed = records.length > start || scored.records.length > 0 || closedResult.evicted > 0;
     phases.mergeMs = now() - t;
     t = now();
@@ -318,11 +473,8 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
     if (changed) {
       if (records.length > 0) state.lastSeq = records[records.length - 1]!.kinesis.sequenceNumber;
       const version = state.version + 1;
-      // Binary and incremental (detectState.ts); gzip would cost more CPU than the checkpoint itself.
-      const saved = await states.save(stateRef(shard), version, encodeDetectState(state), {
-        budgetMs: budget,
-        compress: false,
-      });
+      const logOnly = onlyMerged(folded, mode);
+      const saved = await checkpoint(shard, state, version, { nowMs, payloads, logOnly }, budget);
       if (saved.kind !== 'ok') return fail(start, `checkpoint not stored (${saved.kind})`);
       state.version = version;
     }

@@ -44,8 +44,22 @@ import {
 import type { WindowConfig } from '../transforms/window/windowConfig.ts';
 import { CheckpointError } from './errors.ts';
 
-/** State kind of detect checkpoints in the state table. */
+/** State kind of detect checkpoint heads in the state table (one per metrics shard). */
 export const DetectStateKind = 'detect';
+/** State kind of detect snapshots (a whole shard state, format 2), referenced by a head. */
+export const DetectSnapshotKind = 'detect-snapshot';
+/** State kind of detect batch logs (the partials of one invocation), referenced by a head. */
+export const DetectLogKind = 'detect-log';
+
+/** Where the stored state of a shard lives: a snapshot plus the logs of invocations since. */
+export interface StoredCheckpoint {
+  /** Key of the snapshot blob (`DetectSnapshotKind`); `undefined` = the head itself is the state. */
+  snapshotKey: string | undefined;
+  /** Keys of the log blobs (`DetectLogKind`) written since the snapshot, oldest first. */
+  readonly logKeys: string[];
+  /** Payload bytes in those logs (bounds replay work on restore). */
+  logBytes: number;
+}
 
 /** A detector's stored form: its last snapshot and the points fed to it since. */
 export interface DetectorJournal {
@@ -100,8 +114,12 @@ export interface DetectShardState {
   series: Map<string, SeriesScoring>;
   /** Keys of series whose scoring state changed since the last encode. */
   readonly touched: Set<string>;
+  /** Horizon of the last pruning of `scores` (not stored: pruning again after a restore is a no-op). */
+  scoresPrunedBelowMs: number;
   dedupe: AlertDedupeSnapshot | undefined;
   readonly cache: RecordCache;
+  /** How the checkpoint this state was loaded from or saved as is stored. */
+  readonly stored: StoredCheckpoint;
 }
 
 /**
@@ -117,8 +135,10 @@ export function newDetectShardState(config: WindowConfig): DetectShardState {
     merger: new WindowMerger(config),
     series: new Map(),
     touched: new Set(),
+    scoresPrunedBelowMs: Number.NEGATIVE_INFINITY,
     dedupe: undefined,
     cache: { scoring: new Map() },
+    stored: { snapshotKey: undefined, logKeys: [], logBytes: 0 },
   };
 }
 
@@ -528,4 +548,127 @@ function decodeFormat1(bytes: Uint8Array, version: number, config: WindowConfig)
     }
   }
   return state;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoint head and batch logs.
+//
+// An invocation that only merged partials (nothing closed, corrected, evicted, scored or alerted)
+// changes nothing but open windows, and replaying its input reproduces that exactly (merge, close
+// and scoring are deterministic given the state, the partials and `nowMs`). Such an invocation
+// stores its input payloads as a log blob instead of re-encoding the shard; the head (conditional
+// on its version, as before) lists the snapshot and the logs since. With many invocations per
+// window — 20 for 100,000 series — only the one that closes the window writes a snapshot.
+//
+//   head = "TWD" 3 | str snapshotKey | varint n, n × str logKey
+//   log  = "TWL" 1 | f64 nowMs | str lastSeq | varint n, n × (varint len, payload)
+
+const HEAD_FORMAT = 3;
+const LOG_MAGIC = [0x54, 0x57, 0x4c, 1] as const;
+
+/** A decoded checkpoint head. */
+export interface CheckpointHead {
+  snapshotKey: string;
+  logKeys: string[];
+}
+
+/** The input of one logged invocation. */
+export interface BatchLog {
+  nowMs: number;
+  lastSeq: string;
+  /** Metrics-stream record payloads that decoded to partials, in order. */
+  payloads: Uint8Array[];
+}
+
+/**
+ * Whether `bytes` is a checkpoint head (format 3) rather than a whole state (formats 1 and 2, which
+ * heads written before logs existed hold).
+ *
+ * @example
+ * if (isCheckpointHead(blob.data)) { const head = decodeCheckpointHead(blob.data); }
+ */
+export function isCheckpointHead(bytes: Uint8Array): boolean {
+  return isFormat2(bytes) && bytes[3] === HEAD_FORMAT;
+}
+
+/**
+ * Encodes a checkpoint head.
+ *
+ * @example
+ * await blobs.save(headRef, version, encodeCheckpointHead({ snapshotKey, logKeys }), { compress: false });
+ */
+export function encodeCheckpointHead(head: CheckpointHead): Uint8Array {
+  const w = new ByteWriter(64 + 64 * head.logKeys.length);
+  for (const b of MAGIC) w.u8(b);
+  w.u8(HEAD_FORMAT);
+  writeString(w, head.snapshotKey);
+  w.varint(head.logKeys.length);
+  for (const k of head.logKeys) writeString(w, k);
+  return w.finish();
+}
+
+/**
+ * Decodes {@link encodeCheckpointHead} output.
+ * @throws CheckpointError when the bytes are not a head.
+ * @example
+ * const { snapshotKey, logKeys } = decodeCheckpointHead(blob.data);
+ */
+export function decodeCheckpointHead(bytes: Uint8Array): CheckpointHead {
+  if (!isCheckpointHead(bytes)) throw new CheckpointError('detect checkpoint head: bad magic');
+  try {
+    const r = reader(bytes);
+    r.offset = 4;
+    const snapshotKey = readString(r);
+    const logKeys: string[] = new Array(readVarint(r));
+    for (let i = 0; i < logKeys.length; i++) logKeys[i] = readString(r);
+    if (r.offset !== bytes.length) throw new CheckpointError('trailing bytes');
+    return { snapshotKey, logKeys };
+  } catch (err) {
+    throw new CheckpointError(`detect checkpoint head: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Encodes the input of one invocation.
+ *
+ * @example
+ * const bytes = encodeBatchLog({ nowMs, lastSeq, payloads });
+ */
+export function encodeBatchLog(log: BatchLog): Uint8Array {
+  let size = 64 + log.lastSeq.length;
+  for (const p of log.payloads) size += 10 + p.length;
+  const w = new ByteWriter(size);
+  for (const b of LOG_MAGIC) w.u8(b);
+  w.f64(log.nowMs);
+  writeString(w, log.lastSeq);
+  w.varint(log.payloads.length);
+  for (const p of log.payloads) {
+    w.varint(p.length);
+    w.bytes(p);
+  }
+  return w.finish();
+}
+
+/**
+ * Decodes {@link encodeBatchLog} output (payloads are views of `bytes`).
+ * @throws CheckpointError when the bytes are not a batch log.
+ * @example
+ * const { nowMs, payloads } = decodeBatchLog(blob.data);
+ */
+export function decodeBatchLog(bytes: Uint8Array): BatchLog {
+  for (let i = 0; i < LOG_MAGIC.length; i++) {
+    if (bytes[i] !== LOG_MAGIC[i]) throw new CheckpointError('detect batch log: bad magic');
+  }
+  try {
+    const r = reader(bytes);
+    r.offset = LOG_MAGIC.length;
+    const nowMs = readF64(r);
+    const lastSeq = readString(r);
+    const payloads: Uint8Array[] = new Array(readVarint(r));
+    for (let i = 0; i < payloads.length; i++) payloads[i] = readBytes(r, readVarint(r));
+    if (r.offset !== bytes.length) throw new CheckpointError('trailing bytes');
+    return { nowMs, lastSeq, payloads };
+  } catch (err) {
+    throw new CheckpointError(`detect batch log: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -156,6 +156,31 @@ export class StateBlobStore {
     return out;
   }
 
+  /**
+   * Deletes a blob (its head item and parts) that nothing references any more; best effort: a
+   * failure leaves garbage that is never read.
+   *
+   * @example
+   * await blobs.delete({ kind: 'detect-log', key: 'tidewatch-metrics/shardId-000000000000#7.1a2b' });
+   */
+  async delete(ref: StateRef, options: { budgetMs?: number } = {}): Promise<void> {
+    try {
+      const head = await this.store.get(ref, options);
+      if (head === undefined) return;
+      const layout = head.data[0];
+      if (layout === PARTS || layout === PARTS_RAW) {
+        const parts = JSON.parse(Buffer.from(head.data.subarray(1)).toString('utf8')) as PartsHead;
+        const deletes = [];
+        for (let i = 0; i < parts.parts; i++)
+          deletes.push(this.store.delete(partRef(ref, head.version, parts.id, i)));
+        await Promise.all(deletes);
+      }
+      await this.store.delete(ref, options);
+    } catch {
+      // Garbage, never referenced: a later attempt or a TTL may remove it.
+    }
+  }
+
   private dropOldParts(ref: StateRef, next: ({ version: number } & PartsHead) | undefined): void {
     const key = headKey(ref);
     const old = this.partsOf.get(key);

@@ -136,6 +136,10 @@ export class FakeBlobs {
     return { kind: 'ok' };
   }
 
+  async delete(ref: StateRef): Promise<void> {
+    this.items.delete(`${ref.kind}#${ref.key}`);
+  }
+
   asStore(): StateBlobStore {
     return this as unknown as StateBlobStore;
   }
