@@ -33,8 +33,11 @@ export interface ScoredWindows {
   zeroFilled: number;
 }
 
-function withScore(measures: Partial<Record<string, number>>, s: WindowScore | undefined) {
-  const m: Partial<Record<string, number>> = { ...measures };
+/**
+ * Adds the score measures to `m` in place: every measures object reaching here was built for this
+ * record alone (by the merger's close, or a zero-fill), so copying it per record bought nothing.
+ */
+function withScore(m: Partial<Record<string, number>>, s: WindowScore | undefined) {
   if (s !== undefined) {
     if (Number.isFinite(s.score)) {
       m[Measure.anomalyScore.name] = s.score;
@@ -143,36 +146,37 @@ export function scoreWindows(
     }
   };
 
-  const keys = new Set<string>([...bySeries.keys(), ...state.series.keys()]);
-  for (const key of keys) {
-    const list = bySeries.get(key);
+  const zeroFillUntil = Number.isFinite(watermarkMs) ? watermarkMs - windowMs + 1 : undefined;
+  // Series with closed windows first (in closing order), then every other known series (zero-fill).
+  for (const [key, list] of bySeries) {
     let s = state.series.get(key);
-    if (list !== undefined) {
-      list.sort((a, b) => a.windowStartMs - b.windowStartMs);
-      if (s === undefined) s = seriesScoring(state, key, list[0]!.dimensions);
-      for (const w of list) {
-        const rec: SeriesWindowRecord = {
-          table: w.table === Names.windowsTable ? table : w.table,
-          dimensions: w.dimensions,
-          timeMs: w.timeMs,
-          version: w.version,
-          measures: w.measures,
-        };
-        if (w.windowStartMs <= s.lastScoredStartMs) {
-          // Closed after a later window was scored (late source): keep the detectors in time order.
-          rec.measures = withScore(w.measures, s.scores.get(w.windowStartMs));
-        } else {
-          zeroFill(s, w.windowStartMs);
-          rec.measures = withScore(w.measures, score(s, w.windowStartMs, w.measures));
-        }
-        if ((w.measures[Measure.count.name] ?? 0) > 0 && w.windowStartMs > s.lastDataStartMs) {
-          s.lastDataStartMs = w.windowStartMs;
-          state.touched.add(key);
-        }
-        out.records.push(rec);
+    list.sort((a, b) => a.windowStartMs - b.windowStartMs);
+    if (s === undefined) s = seriesScoring(state, key, list[0]!.dimensions);
+    for (const w of list) {
+      const rec: SeriesWindowRecord = {
+        table: w.table === Names.windowsTable ? table : w.table,
+        dimensions: w.dimensions,
+        timeMs: w.timeMs,
+        version: w.version,
+        measures: w.measures,
+      };
+      if (w.windowStartMs <= s.lastScoredStartMs) {
+        // Closed after a later window was scored (late source): keep the detectors in time order.
+        rec.measures = withScore(w.measures, s.scores.get(w.windowStartMs));
+      } else {
+        zeroFill(s, w.windowStartMs);
+        rec.measures = withScore(w.measures, score(s, w.windowStartMs, w.measures));
       }
+      if ((w.measures[Measure.count.name] ?? 0) > 0 && w.windowStartMs > s.lastDataStartMs) {
+        s.lastDataStartMs = w.windowStartMs;
+        state.touched.add(key);
+      }
+      out.records.push(rec);
     }
-    if (s !== undefined && Number.isFinite(watermarkMs)) zeroFill(s, watermarkMs - windowMs + 1);
+    if (zeroFillUntil !== undefined) zeroFill(s, zeroFillUntil);
+  }
+  if (zeroFillUntil !== undefined) {
+    for (const [key, s] of state.series) if (!bySeries.has(key)) zeroFill(s, zeroFillUntil);
   }
 
   for (const w of corrections) {
@@ -186,9 +190,11 @@ export function scoreWindows(
   }
 
   // Scores are needed only while a window can still be corrected (merger retention). A series' scores
-  // are in time order (windows are scored in order), so pruning stops at the first one kept.
-  if (Number.isFinite(watermarkMs)) {
-    const horizon = watermarkMs - config.window.closedRetentionMs - 2 * windowMs;
+  // are in time order (windows are scored in order), so pruning stops at the first one kept; and only
+  // a horizon that moved can prune anything (scores are only added above it).
+  const horizon = watermarkMs - config.window.closedRetentionMs - 2 * windowMs;
+  if (Number.isFinite(watermarkMs) && horizon > state.scoresPrunedBelowMs) {
+    state.scoresPrunedBelowMs = horizon;
     for (const s of state.series.values()) {
       for (const start of s.scores.keys()) {
         if (start >= horizon) break;
