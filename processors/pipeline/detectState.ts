@@ -248,6 +248,25 @@ function reader(bytes: Uint8Array): ByteReader {
   return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
 }
 
+/**
+ * Field names, metric names and the like: a handful of constant strings written for every series,
+ * kept encoded (length prefix included) so each is one copy.
+ */
+const encodedNames = new Map<string, Uint8Array>();
+const nameWriter = new ByteWriter(64);
+
+function writeName(w: ByteWriter, name: string): void {
+  let b = encodedNames.get(name);
+  if (b === undefined) {
+    nameWriter.length = 0;
+    writeString(nameWriter, name);
+    b = nameWriter.finish();
+    // Bounded: names come from code and configuration, but stay safe if a caller varies them.
+    if (encodedNames.size < 4096) encodedNames.set(name, b);
+  }
+  w.bytes(b);
+}
+
 /** Alert states are plain objects owned by alertRules.ts: stored field by field, whatever the fields. */
 function writePlainObject(w: ByteWriter, o: Record<string, unknown>): void {
   let n = 0;
@@ -255,7 +274,7 @@ function writePlainObject(w: ByteWriter, o: Record<string, unknown>): void {
   w.varint(n);
   for (const k in o) {
     const v = o[k];
-    writeString(w, k);
+    writeName(w, k);
     if (typeof v === 'number') {
       w.u8(VALUE_NUMBER);
       w.f64(v);
@@ -299,7 +318,7 @@ function encodeScoring(s: SeriesScoring): Uint8Array {
   w.f64(s.lastDataStartMs);
   w.varint(s.journals.size);
   for (const [metric, j] of s.journals) {
-    writeString(w, metric);
+    writeName(w, metric);
     w.u8(DetectorKind[j.kind]);
     if (j.snapshot === undefined) w.varint(0);
     else {
@@ -311,7 +330,7 @@ function encodeScoring(s: SeriesScoring): Uint8Array {
   }
   w.varint(s.alerts.size);
   for (const [metric, a] of s.alerts) {
-    writeString(w, metric);
+    writeName(w, metric);
     writePlainObject(w, a as unknown as Record<string, unknown>);
   }
   w.varint(s.scores.size);

@@ -761,12 +761,24 @@ function writeShard(w: ByteWriter, frontier: ReadonlyMap<string, string>, shard:
 function writeSequenceNumber(w: ByteWriter, s: string): void {
   const n = s.length;
   w.varint(n);
+  // Packed into a scratch buffer, then one copy (a write call per byte was most of a window's encode).
+  const out = seqScratch;
+  let k = 0;
   for (let i = 0; i < n; i += 2) {
     const hi = s.charCodeAt(i) - 48;
     const lo = i + 1 < n ? s.charCodeAt(i + 1) - 48 : 0;
-    w.u8(hi * 10 + lo);
+    out[k++] = hi * 10 + lo;
   }
+  w.bytes(out.subarray(0, k));
 }
+
+const windowHeadBytes = new Uint8Array(56);
+const windowHead = new DataView(windowHeadBytes.buffer);
+const windowTailBytes = new Uint8Array(25);
+const windowTail = new DataView(windowTailBytes.buffer);
+
+/** Canonical sequence numbers have at most 129 digits (sequenceNumber.ts). */
+const seqScratch = new Uint8Array(65);
 
 function readSequenceNumber(r: ByteReader): string {
   const n = readVarint(r);
@@ -782,13 +794,16 @@ function readSequenceNumber(r: ByteReader): string {
 }
 
 function encodeWindowTo(w: ByteWriter, win: WindowAcc, frontier: ReadonlyMap<string, string>): void {
-  w.f64(win.startMs);
-  w.f64(win.windowMs);
-  w.f64(win.count);
-  w.f64(win.errors);
-  w.f64(win.status4xx);
-  w.f64(win.status5xx);
-  w.f64(win.bytes);
+  // The fixed numeric fields as one little-endian block, copied once.
+  const head = windowHead;
+  head.setFloat64(0, win.startMs, true);
+  head.setFloat64(8, win.windowMs, true);
+  head.setFloat64(16, win.count, true);
+  head.setFloat64(24, win.errors, true);
+  head.setFloat64(32, win.status4xx, true);
+  head.setFloat64(40, win.status5xx, true);
+  head.setFloat64(48, win.bytes, true);
+  w.bytes(windowHeadBytes);
   win.latency.encodeTo(w);
   w.varint(win.rules.length);
   for (const r of win.rules) {
@@ -807,10 +822,12 @@ function encodeWindowTo(w: ByteWriter, win: WindowAcc, frontier: ReadonlyMap<str
     w.varint(list.length);
     for (let i = 0; i < list.length; i++) writeSequenceNumber(w, list[i]!);
   }
-  w.f64(win.contributions);
-  w.f64(win.lastContributionAtMs);
-  w.f64(win.closedAtMs);
-  w.u8(win.dirty ? 1 : 0);
+  const tail = windowTail;
+  tail.setFloat64(0, win.contributions, true);
+  tail.setFloat64(8, win.lastContributionAtMs, true);
+  tail.setFloat64(16, win.closedAtMs, true);
+  windowTailBytes[24] = win.dirty ? 1 : 0;
+  w.bytes(windowTailBytes);
 }
 
 function decodeSeriesFrom(r: ByteReader, alpha: number): SeriesState {
