@@ -4,9 +4,10 @@
  * scores of recently closed windows (so a correction keeps its window's score), the SNS dedupe state,
  * and the last metrics-stream sequence number folded in.
  *
- * One blob per shard written with one conditional put (`StateBlobStore`): merger, detectors and alert
- * states always move together, so a redelivered batch re-scores from the same point and writes
- * identical records (Timestream accepts them idempotently).
+ * The shard's checkpoint is one head item, written with one conditional put (`StateBlobStore`), that
+ * names a snapshot (a whole state) and the batch logs written since (see "Checkpoint head and batch
+ * logs" below). Merger, detectors and alert states always move together, so a redelivered batch
+ * re-scores from the same point and writes identical records (Timestream accepts them idempotently).
  *
  * The blob is binary (format 2) and built incrementally, because re-encoding every series after every
  * invocation was most of the detect stage's cost (docs/performance.md):
