@@ -113,16 +113,19 @@ export class StateBlobStore {
   /**
    * Stores `data` as version `version` (must be higher than the stored one). `conflict` when someone
    * stored this or a newer version first; `retry` when DynamoDB kept failing. `compress: false` stores
-   * the bytes as given (for data that is already compact; `load` tells the two apart).
+   * the bytes as given (for data that is already compact; `load` tells the two apart); `gzipLevel`
+   * trades CPU for bytes (default zlib's 6; 1 is ~2.5× faster for ~15 % more bytes).
    */
   async save(
     ref: StateRef,
     version: number,
     data: Uint8Array,
-    options: { budgetMs?: number; compress?: boolean } = {},
+    options: { budgetMs?: number; compress?: boolean; gzipLevel?: number } = {},
   ): Promise<StatePutOutcome> {
     const compress = options.compress !== false;
-    const gz = compress ? gzipSync(data) : data;
+    const gz = compress
+      ? gzipSync(data, options.gzipLevel === undefined ? {} : { level: options.gzipLevel })
+      : data;
     const budget = options.budgetMs === undefined ? {} : { budgetMs: options.budgetMs };
     if (gz.length + 1 <= this.maxInlineBytes) {
       const inline = new Uint8Array(gz.length + 1);
