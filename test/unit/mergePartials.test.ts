@@ -91,7 +91,7 @@ describe('WindowMerger', () => {
   });
 
   it('round-trips its state through the binary checkpoint, sequence numbers and rules included', () => {
-    // Prepare: two shards, odd and even digit counts, a rule, a closed and an open window.
+    // Prepare: two shards, odd and even digit counts (and "0"), rules, a closed and an open window.
     const config = defaultWindowConfig({
       allowedLatenessMs: 1_000,
       rules: [
@@ -111,7 +111,7 @@ describe('WindowMerger', () => {
       ),
       T0,
     );
-    merger.add(stageOne([ev(2_000, { durationMs: 40, route: '/pay' })], 'shard-b', '7', '10'), T0);
+    merger.add(stageOne([ev(2_000, { durationMs: 40, route: '/pay' })], 'shard-b', '0', '10'), T0);
     merger.close(T0 + 30_000);
     const keys = [...merger.seriesKeys()];
     // Act

@@ -707,7 +707,19 @@ const stringScratch = Buffer.allocUnsafe(4096);
 
 /** @internal */
 export function readString(r: ByteReader): string {
-  return textDecoder.decode(readBytes(r, readVarint(r)));
+  const b = readBytes(r, readVarint(r));
+  // Keys, shard ids and names are short ASCII: skip the decoder's per-call cost for those.
+  if (b.length <= 64) {
+    let ascii = true;
+    for (let i = 0; i < b.length; i++) {
+      if (b[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, b as unknown as number[]);
+  }
+  return textDecoder.decode(b);
 }
 
 /**
@@ -784,14 +796,21 @@ function readSequenceNumber(r: ByteReader): string {
   const n = readVarint(r);
   if (n < 1 || n > 129) throw new MergerStateError(`sequence number of ${n} digits`);
   const bytes = readBytes(r, Math.ceil(n / 2));
-  let s = '';
+  // Digits into a scratch buffer, one string at the end (concatenating pairs, then validating with
+  // the regular expression, was most of a restore's merger time).
+  const digits = digitScratch;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     if (b > 99) throw new MergerStateError('sequence number digit pair out of range');
-    s += i * 2 + 1 < n ? (b < 10 ? `0${b}` : `${b}`) : `${Math.floor(b / 10)}`;
+    digits[2 * i] = 48 + Math.floor(b / 10);
+    digits[2 * i + 1] = 48 + (b % 10);
   }
-  return seq(s, 'sequence number');
+  // Canonical form (isSequenceNumber): no leading zero unless the number is 0.
+  if (n > 1 && digits[0] === 48) throw new MergerStateError('sequence number with a leading zero');
+  return digits.toString('latin1', 0, n);
 }
+
+const digitScratch = Buffer.alloc(130);
 
 function encodeWindowTo(w: ByteWriter, win: WindowAcc, frontier: ReadonlyMap<string, string>): void {
   // The fixed numeric fields as one little-endian block, copied once.
