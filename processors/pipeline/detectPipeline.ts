@@ -198,6 +198,13 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
   const log = deps.logger ?? silentLogger;
   const now = deps.now ?? Date.now;
   const cache = new Map<string, DetectShardState>();
+  /**
+   * Records and alerts a log replay produced. Under the code and configuration that wrote a log its
+   * replay closes nothing (only-merge invocations are logged); after a change in between (a deploy
+   * and a cold start within a window) it may, and what it closed must still reach the sinks: the
+   * next invocation writes it, then snapshots.
+   */
+  const replayed = new Map<string, ScoredWindows>();
   const locks = new Map<string, Promise<unknown>>();
 
   const stateRef = (shard: string) => ({ kind: DetectStateKind, key: `${config.metricsStream}/${shard}` });
@@ -221,7 +228,7 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
     if (blob === undefined) {
       if (!create) return undefined;
       state = newDetectShardState(config.window);
-    } else if (isCheckpointHead(blob.data)) state = await restore(blob.data, blob.version, budget);
+    } else if (isCheckpointHead(blob.data)) state = await restore(shard, blob.data, blob.version, budget);
     // A head written before snapshots and logs existed holds the whole state.
     else state = decodeDetectState(blob.data, blob.version, config.window);
     cache.set(shard, state);
@@ -229,7 +236,12 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
   }
 
   /** The state a head names: its snapshot, then its logs replayed in order. */
-  async function restore(headBytes: Uint8Array, version: number, budget: number): Promise<DetectShardState> {
+  async function restore(
+    shard: string,
+    headBytes: Uint8Array,
+    version: number,
+    budget: number,
+  ): Promise<DetectShardState> {
     const head = decodeCheckpointHead(headBytes);
     const [snapshot, ...logs] = await Promise.all([
       states.load({ kind: DetectSnapshotKind, key: head.snapshotKey }, { budgetMs: budget }),
@@ -249,7 +261,21 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
         if (decoded.kind !== 'ok') throw new CheckpointError(`detect batch log ${key} holds a bad payload`);
         for (const p of decoded.value) partials.push(p);
       }
-      fold(state, partials, entry.nowMs, 'batch', config);
+      const { scored } = fold(state, partials, entry.nowMs, 'batch', config);
+      if (scored.records.length > 0 || scored.alerts.length > 0) {
+        let pending = replayed.get(shard);
+        if (pending === undefined) {
+          pending = { records: [], alerts: [], scored: 0, zeroFilled: 0 };
+          replayed.set(shard, pending);
+        }
+        pending.records.push(...scored.records);
+        pending.alerts.push(...scored.alerts);
+        log.warn('replaying a batch log closed windows (code or configuration changed since)', {
+          shard,
+          log: key,
+          records: scored.records.length,
+        });
+      }
       state.lastSeq = entry.lastSeq;
       state.stored.logKeys.push(key);
       state.stored.logBytes += blob.data.length;
@@ -343,6 +369,8 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
     };
     const fail = (at: number, why: string, detail?: Record<string, unknown>): ShardRun => {
       cache.delete(shard);
+      // The reload replays the logs again, and finds the same again.
+      replayed.delete(shard);
       run.failedAt = at;
       log.warn(`detect ${mode} failed: ${why}; state reloads from the last checkpoint`, { shard, ...detail });
       return run;
@@ -399,6 +427,12 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
     const phases = { mergeMs: 0, writeMs: 0, alertMs: 0, saveMs: 0 };
     let t = now();
     const folded = fold(state, partials, nowMs, mode, config);
+    const pending = replayed.get(shard);
+    if (pending !== undefined) {
+      // Written first, as if they had closed in the invocation that logged them.
+      folded.scored.records.unshift(...pending.records);
+      folded.scored.alerts.unshift(...pending.alerts);
+    }
     const { stats, scored } = folded;
     const closedResult = folded.closed;
     run.late = stats.lateEvents + stats.conflictEvents;
@@ -479,6 +513,7 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
       const saved = await checkpoint(shard, state, version, { nowMs, payloads, logOnly }, budget);
       if (saved.kind !== 'ok') return fail(start, `checkpoint not stored (${saved.kind})`);
       state.version = version;
+      replayed.delete(shard);
     }
     phases.saveMs = now() - t;
     if (mode === 'batch' || scored.records.length > 0) {

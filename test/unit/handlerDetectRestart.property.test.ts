@@ -122,4 +122,55 @@ describe('detect handler checkpoint (snapshot + batch logs)', () => {
     // The logs path was exercised, not only snapshots.
     expect(logsSeen).toBeGreaterThan(0);
   });
+
+  it('writes what a log replay closes when the configuration changed since the log was written', async () => {
+    // Prepare: shard 0 reports a window, then shard 1 reports 5 s later: with a 60 s idle timeout both
+    // sources hold the watermark back, so the second invocation only merges and is logged.
+    const evs = (service: string, timeMs: number): LogEvent[] => [
+      { timeMs, service, level: 'info', message: 'x', durationMs: 3 },
+    ];
+    const stage = (shard: number, timeMs: number, first: number) => {
+      const r = aggregateBatch(evs('a', timeMs), {
+        sourceShard: `shardId-00000000000${shard}`,
+        firstSequenceNumber: `${first}`,
+        lastSequenceNumber: `${first + 1}`,
+        nowMs: timeMs,
+        config: config.window,
+      });
+      return chunkPartials(r.partials).map((c) => c.data);
+    };
+    const blobs = new FakeBlobs();
+    const clock = { nowMs: T + 1_000 };
+    const before = handler(blobs, new FakeSink(), clock);
+    await before(kinesisEvent(stage(0, T + 100, 100)));
+    clock.nowMs = T + 3_000;
+    await before(kinesisEvent(stage(1, T + 5_000, 200), { firstIndex: 10 }));
+    const logs = [...blobs.items.keys()].filter((k) => k.startsWith('detect-log#'));
+    // Act: a cold start with a 1 s idle timeout: replaying the log, shard 0 is idle, so the watermark
+    // passes the first window. The sink fails once: the retry must write the window all the same.
+    const changed = readHandlerConfig({
+      TW_WINDOW_MS: '1000',
+      TW_ALLOWED_LATENESS_MS: '2000',
+      TW_IDLE_SOURCE_TIMEOUT_MS: '1000',
+    });
+    const sink = new FakeSink();
+    sink.failNext = 1;
+    const after = createDetectHandler({
+      config: changed,
+      states: blobs.asStore(),
+      sink,
+      archiver: new FakeArchiver().asArchiver(),
+      logger: silentLogger,
+      now: () => T + 3_000,
+    });
+    const failed = await after({ tidewatch: 'tick', shards: ['shardId-000000000000'] });
+    const retried = await after({ tidewatch: 'tick', shards: ['shardId-000000000000'] });
+    const again = await after({ tidewatch: 'tick', shards: ['shardId-000000000000'] });
+    // Assess
+    expect(logs.length).toBe(1);
+    expect(failed.failed).toEqual(['shardId-000000000000']);
+    expect(retried.windowsWritten).toBeGreaterThanOrEqual(1);
+    expect(sink.windowCounts().get(`a|${T}`)).toBe(1);
+    expect(again.windowsWritten).toBe(0);
+  });
 });
