@@ -172,8 +172,13 @@ describe('tidewatch start --demo', () => {
     expect(s.events.rejected).toEqual(s.events.malformedSent);
     expect(s.windows.written).toBeGreaterThan(0);
     expect(s.incidents.length).toBeGreaterThan(0);
-    expect(s.incidents.filter((i) => i.detectedAt === null)).toEqual([]);
-    expect(s.alerts.filter((a) => a.incident === null).length).toBeLessThanOrEqual(1);
+    // On failure, say what was injected and what alerted (a live run cannot be replayed exactly).
+    const story = JSON.stringify({ incidents: s.incidents, alerts: s.alerts, latencyMs: s.latencyMs });
+    expect(
+      s.incidents.filter((i) => i.detectedAt === null),
+      story,
+    ).toEqual([]);
+    expect(s.alerts.filter((a) => a.incident === null).length, story).toBeLessThanOrEqual(1);
     expect(s.latencyMs.eventToMetric.p99).not.toBeNull();
   });
 });
