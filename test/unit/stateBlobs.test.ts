@@ -90,6 +90,22 @@ describe('StateBlobStore', () => {
     expect(store.partKeys().length).toBe(size > 1_000 ? Math.ceil((compress ? size + 20 : size) / 1_024) : 0);
   });
 
+  it('stores with the gzip level asked for, and loads it like any gzip blob', async () => {
+    // Prepare: compressible bytes, so the level shows in the size.
+    const store = new MemoryStore();
+    const blobs = new StateBlobStore(store.asStore());
+    const data = Buffer.from('tidewatch '.repeat(5_000));
+    // Act
+    await blobs.save(ref, 1, data, { gzipLevel: 1 });
+    const fast = store.items.get(`${ref.kind}#${ref.key}`)!.data.length;
+    await blobs.save(ref, 2, data, { gzipLevel: 9 });
+    const small = store.items.get(`${ref.kind}#${ref.key}`)!.data.length;
+    const loaded = await blobs.load(ref);
+    // Assess
+    expect(fast).toBeGreaterThan(small);
+    expect(Buffer.from(loaded!.data).equals(data)).toBe(true);
+  });
+
   it('loads a parts head written before part ids existed', async () => {
     // Prepare: the previous layout, `<key>#<version>#<i>` parts and a head without an id.
     const store = new MemoryStore();
