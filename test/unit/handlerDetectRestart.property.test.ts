@@ -141,10 +141,10 @@ describe('detect handler checkpoint (snapshot + batch logs)', () => {
     };
     const blobs = new FakeBlobs();
     const clock = { nowMs: T + 1_000 };
-    const before = handler(blobs, new FakeSink(), clock);
-    await before(kinesisEvent(stage(0, T + 100, 100)));
+    const writer = handler(blobs, new FakeSink(), clock);
+    await writer(kinesisEvent(stage(0, T + 100, 100)));
     clock.nowMs = T + 3_000;
-    await before(kinesisEvent(stage(1, T + 5_000, 200), { firstIndex: 10 }));
+    await writer(kinesisEvent(stage(1, T + 5_000, 200), { firstIndex: 10 }));
     const logs = [...blobs.items.keys()].filter((k) => k.startsWith('detect-log#'));
     // Act: a cold start with a 1 s idle timeout: replaying the log, shard 0 is idle, so the watermark
     // passes the first window. The sink fails once: the retry must write the window all the same.
@@ -155,7 +155,7 @@ describe('detect handler checkpoint (snapshot + batch logs)', () => {
     });
     const sink = new FakeSink();
     sink.failNext = 1;
-    const after = createDetectHandler({
+    const restarted = createDetectHandler({
       config: changed,
       states: blobs.asStore(),
       sink,
@@ -163,9 +163,9 @@ describe('detect handler checkpoint (snapshot + batch logs)', () => {
       logger: silentLogger,
       now: () => T + 3_000,
     });
-    const failed = await after({ tidewatch: 'tick', shards: ['shardId-000000000000'] });
-    const retried = await after({ tidewatch: 'tick', shards: ['shardId-000000000000'] });
-    const again = await after({ tidewatch: 'tick', shards: ['shardId-000000000000'] });
+    const failed = await restarted({ tidewatch: 'tick', shards: ['shardId-000000000000'] });
+    const retried = await restarted({ tidewatch: 'tick', shards: ['shardId-000000000000'] });
+    const again = await restarted({ tidewatch: 'tick', shards: ['shardId-000000000000'] });
     // Assess
     expect(logs.length).toBe(1);
     expect(failed.failed).toEqual(['shardId-000000000000']);
