@@ -555,7 +555,9 @@ function decodeFormat1(bytes: Uint8Array, version: number, config: WindowConfig)
         s.detectors.set(m, d);
         s.journals.set(m, { kind: d.kind, snapshot: deflateRawSync(raw, { level: 1 }), points: [] });
       }
-      for (const [m, a] of sj.alerts) s.alerts.set(m, { ...a, lastAlertMs: orNegInf(a.lastAlertMs) });
+      for (const [m, a] of sj.alerts) {
+        s.alerts.set(m, { ...newAlertState(), ...a, lastAlertMs: orNegInf(a.lastAlertMs) });
+      }
     }
   } catch (err) {
     throw new CheckpointError(`detect state: ${(err as Error).message}`, { cause: err });

@@ -98,8 +98,9 @@ export function scoreWindows(
       const value = measures[MetricMeasure[metric as MetricName]];
       if (value === undefined || !Number.isFinite(value)) continue;
       const d = updateDetector(s, metric, config.detector, startMs, value);
-      if (!(d.score <= best.score)) {
-        best = { score: d.score, expectedLow: d.expectedLow, expectedHigh: d.expectedHigh, alerting: 0 };
+      // The stored score is the undamped one, the score the alert rules decide on (detector.ts).
+      if (!(d.rawScore <= best.score)) {
+        best = { score: d.rawScore, expectedLow: d.expectedLow, expectedHigh: d.expectedHigh, alerting: 0 };
       }
       const event = decideAlert(alertStateOf(s, metric), resolveAlertRule(config.alerts, service, metric), {
         service,

@@ -11,7 +11,7 @@ import {
 
 const WINDOW_MS = 10_000;
 
-function input(i: number, score: number, value = 1, eventCount = 100): AlertInput {
+function input(i: number, score: number, value = 1, eventCount = 100, damped = score): AlertInput {
   return {
     service: 'checkout',
     metric: 'error_rate',
@@ -19,7 +19,7 @@ function input(i: number, score: number, value = 1, eventCount = 100): AlertInpu
     windowEndMs: (i + 1) * WINDOW_MS,
     value,
     eventCount,
-    detector: { score, expected: 1, expectedLow: 0.5, expectedHigh: 1.5 },
+    detector: { score: damped, rawScore: score, expected: 1, expectedLow: 0.5, expectedHigh: 1.5 },
   };
 }
 
@@ -34,6 +34,76 @@ function run(rule: AlertRule, scores: number[], values?: number[], counts?: numb
 }
 
 describe('decideAlert', () => {
+  it('decides on the undamped score: an incident damped by the detector after its alarm stays alerting', () => {
+    // Prepare: the detector halves the points after an alarm (one detection per incident for NAB), but
+    // the incident goes on: the raw score stays high.
+    const rule = { ...DEFAULT_ALERT_RULE, scoreThreshold: 0.7, recoveryWindows: 3 };
+    const state = newAlertState();
+    const raw = [0.1, 0.8, 0.8, 0.8, 0.8, 0.8, 0.1, 0.1, 0.1];
+    const damped = [0.1, 0.8, 0.4, 0.4, 0.4, 0.4, 0.05, 0.05, 0.05];
+    // Act
+    const events = raw.flatMap((r, i) => {
+      const e = decideAlert(state, rule, input(i, r, 1, 100, damped[i]));
+      return e === undefined ? [] : [{ i, kind: e.kind, score: e.score }];
+    });
+    // Assess: no recovery while the raw score is above the threshold; the event carries the raw score.
+    expect(events).toEqual([
+      { i: 1, kind: 'alert', score: 0.8 },
+      { i: 8, kind: 'recovery', score: 0.1 },
+    ]);
+  });
+
+  it('keeps a score alert open while the value stays outside the range expected when it fired', () => {
+    // Prepare: expected 0.5–1.5 at the alert; the score adapts (falls) while the value stays at 8.
+    const rule = { ...DEFAULT_ALERT_RULE, scoreThreshold: 0.7, recoveryWindows: 2 };
+    const state = newAlertState();
+    const steps: [score: number, value: number][] = [
+      [0.1, 1],
+      [0.9, 8],
+      [0.3, 8],
+      [0.2, 8],
+      [0.1, 8],
+      [0.1, 1.2],
+      [0.1, 0.9],
+    ];
+    // Act
+    const events = steps.flatMap(([score, value], i) => {
+      const e = decideAlert(state, rule, input(i, score, value));
+      return e === undefined ? [] : [{ i, kind: e.kind }];
+    });
+    // Assess: recovery only after two windows back inside [0.5, 1.5].
+    expect(events).toEqual([
+      { i: 1, kind: 'alert' },
+      { i: 6, kind: 'recovery' },
+    ]);
+    expect(state.openLow).toBeNaN();
+  });
+
+  it('holds nothing for a static-bound alert or a window with too few events', () => {
+    // Prepare
+    const rule = {
+      ...DEFAULT_ALERT_RULE,
+      scoreThreshold: 0.7,
+      recoveryWindows: 1,
+      staticAbove: 5,
+      minEventCount: 10,
+    };
+    const staticState = newAlertState();
+    const fewState = newAlertState();
+    // Act
+    const staticEvents = [
+      decideAlert(staticState, rule, input(0, 0.1, 9)),
+      decideAlert(staticState, rule, input(1, 0.1, 4)), // below the bound, outside the band: recovers
+    ].map((e) => e?.kind);
+    const fewEvents = [
+      decideAlert(fewState, rule, input(0, 0.9, 3)),
+      decideAlert(fewState, rule, input(1, 0.1, 3, 2)), // 2 events < minEventCount: not evidence
+    ].map((e) => e?.kind);
+    // Assess
+    expect(staticEvents).toEqual(['alert', 'recovery']);
+    expect(fewEvents).toEqual(['alert', 'recovery']);
+  });
+
   it('alerts on the first window at or above the threshold and recovers after recoveryWindows quiet ones', () => {
     // Prepare
     const rule = { ...DEFAULT_ALERT_RULE, scoreThreshold: 0.5, recoveryWindows: 2 };

@@ -98,6 +98,12 @@ export interface AlertState {
   /** Window start of the last alert (−∞ when none). */
   lastAlertMs: number;
   lastReason: AlertReasonName;
+  /**
+   * The range the detector expected when the open alert fired (NaN when none): the alert stays open
+   * while the value is outside it, however the score has adapted since.
+   */
+  openLow: number;
+  openHigh: number;
 }
 
 /**
@@ -113,6 +119,8 @@ export function newAlertState(): AlertState {
     normalRun: 0,
     lastAlertMs: Number.NEGATIVE_INFINITY,
     lastReason: AlertReason.score,
+    openLow: Number.NaN,
+    openHigh: Number.NaN,
   };
 }
 
@@ -163,7 +171,7 @@ export interface AlertInput {
  * const state = newAlertState();
  * const rule = resolveAlertRule(DEFAULT_ALERT_CONFIG, 'checkout', 'error_rate');
  * const event = decideAlert(state, rule, { service: 'checkout', metric: 'error_rate', windowStartMs: 0,
- *   windowEndMs: 10_000, value: 0.2, eventCount: 500, detector: { score: 0.9, expected: 0.01,
+ *   windowEndMs: 10_000, value: 0.2, eventCount: 500, detector: { score: 0.9, rawScore: 0.9, expected: 0.01,
  *   expectedLow: 0, expectedHigh: 0.03 } });
  * event?.kind; // 'alert'
  */
@@ -174,9 +182,19 @@ export function decideAlert(state: AlertState, rule: AlertRule, input: AlertInpu
     if (rule.staticAbove !== undefined && input.value > rule.staticAbove) reason = AlertReason.staticAbove;
     else if (rule.staticBelow !== undefined && input.value < rule.staticBelow)
       reason = AlertReason.staticBelow;
-    else if (input.detector.score >= rule.scoreThreshold) reason = AlertReason.score;
+    // The undamped score: the rule has its own dedupe (consecutive windows, recovery, cooldown).
+    else if (input.detector.rawScore >= rule.scoreThreshold) reason = AlertReason.score;
   }
-  if (reason !== undefined) {
+  // A detector adapts to a level it keeps seeing, so a few windows into a long incident its score falls
+  // below the threshold while the metric is as bad as ever. An open score alert therefore stays open
+  // while the value is outside the range expected when it fired (NaN bounds: never held).
+  const held =
+    enough &&
+    reason === undefined &&
+    state.alerting &&
+    state.lastReason === AlertReason.score &&
+    (input.value < state.openLow || input.value > state.openHigh);
+  if (reason !== undefined || held) {
     state.anomalousRun++;
     state.normalRun = 0;
   } else {
@@ -194,10 +212,14 @@ export function decideAlert(state: AlertState, rule: AlertRule, input: AlertInpu
       state.alerting = true;
       state.lastAlertMs = input.windowStartMs;
       state.lastReason = reason;
+      state.openLow = input.detector.expectedLow;
+      state.openHigh = input.detector.expectedHigh;
     }
   } else if (state.normalRun >= rule.recoveryWindows) {
     kind = 'recovery';
     state.alerting = false;
+    state.openLow = Number.NaN;
+    state.openHigh = Number.NaN;
   }
   if (kind === undefined) return undefined;
   return {
@@ -209,7 +231,7 @@ export function decideAlert(state: AlertState, rule: AlertRule, input: AlertInpu
     value: input.value,
     expectedLow: input.detector.expectedLow,
     expectedHigh: input.detector.expectedHigh,
-    score: input.detector.score,
+    score: input.detector.rawScore,
     threshold: rule.scoreThreshold,
     reason: kind === 'alert' ? reason! : state.lastReason,
   };

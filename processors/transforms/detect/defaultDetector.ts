@@ -151,7 +151,13 @@ function sortedReplace(sorted: Float64Array, n: number, out: number, inp: number
  */
 export class DefaultDetector implements Detector {
   readonly kind = 'default' as const;
-  private readonly out: DetectorOutput = { score: 0, expected: 0, expectedLow: 0, expectedHigh: 0 };
+  private readonly out: DetectorOutput = {
+    score: 0,
+    rawScore: 0,
+    expected: 0,
+    expectedLow: 0,
+    expectedHigh: 0,
+  };
   private readonly o: DefaultDetectorOptions;
   private readonly scratch = new Float64Array(SUSTAINED);
   /** The recent values, sorted (derived from `recent`; rebuilt on restore, not stored). */
@@ -244,6 +250,7 @@ export class DefaultDetector implements Detector {
     // A missing or non-finite value (NaN from a 0/0 rate) is not evidence: score 0, state untouched.
     if (!Number.isFinite(value) || !Number.isFinite(timeMs)) {
       this.out.score = 0;
+      this.out.rawScore = 0;
       return this.out;
     }
     if (this.count === 0) this.firstTimeMs = timeMs;
@@ -285,6 +292,7 @@ export class DefaultDetector implements Detector {
     const s1 = this.surprise(1, this.sustained, o.sustainedTailStart);
     const s = Math.max(s0, s1);
     let score = this.count < o.warmupPoints ? 0 : s / (s + o.halfScoreSurprise);
+    out.rawScore = score;
     // One alarm per incident: for `suppressPoints` points after a score reached the alarm level, scores are
     // halved, so the incident's following points stay below the alarm level unless they are far worse.
     // An escalation (a score above the one that raised the alarm) is never damped and restarts the period.

@@ -4,8 +4,17 @@
 
 /** What a detector says about the value it was just given. */
 export interface DetectorOutput {
-  /** Anomaly score in [0, 1]; higher = more anomalous. */
+  /**
+   * Anomaly score in [0, 1]; higher = more anomalous. Detectors may damp it after an alarm so one
+   * incident reads as one detection (what NAB-style scoring and `tidewatch detect` / `backtest` use).
+   */
   score: number;
+  /**
+   * The score before any such damping. The pipeline stores and alerts on this one: alert rules dedupe
+   * with their own consecutive-window, recovery and cooldown settings, and a damped score would read
+   * as "back to normal" a few windows into an incident that is still going on.
+   */
+  rawScore: number;
   /** The value the detector expected for this window (before seeing it). */
   expected: number;
   /** Lower and upper bound of the expected range (values inside it are unremarkable). */

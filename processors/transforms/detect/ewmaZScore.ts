@@ -25,7 +25,13 @@ export const EWMA_Z_SCORE_DEFAULTS: EwmaZScoreOptions = { alpha: 0.02, warmupPoi
  */
 export class EwmaZScoreDetector implements Detector {
   readonly kind = 'ewma' as const;
-  private readonly out: DetectorOutput = { score: 0, expected: 0, expectedLow: 0, expectedHigh: 0 };
+  private readonly out: DetectorOutput = {
+    score: 0,
+    rawScore: 0,
+    expected: 0,
+    expectedLow: 0,
+    expectedHigh: 0,
+  };
   private readonly alpha: number;
   private readonly warmupPoints: number;
   private count = 0;
@@ -41,6 +47,7 @@ export class EwmaZScoreDetector implements Detector {
     // A missing or non-finite value (NaN from a 0/0 rate) is not evidence: score 0, state untouched.
     if (!Number.isFinite(value) || !Number.isFinite(timeMs)) {
       this.out.score = 0;
+      this.out.rawScore = 0;
       return this.out;
     }
     const out = this.out;
@@ -53,6 +60,7 @@ export class EwmaZScoreDetector implements Detector {
     else if (sd <= 1e-9 * Math.abs(this.mean)) {
       out.score = Math.abs(value - this.mean) <= 1e-9 * Math.abs(this.mean) ? 0 : 1;
     } else out.score = 1 - twoSidedTail((value - this.mean) / sd);
+    out.rawScore = out.score; // never damped
     if (this.count === 0) {
       this.mean = value;
     } else {

@@ -25,7 +25,13 @@ export const WINDOWED_GAUSSIAN_DEFAULTS: WindowedGaussianOptions = { windowPoint
  */
 export class WindowedGaussianDetector implements Detector {
   readonly kind = 'gaussian' as const;
-  private readonly out: DetectorOutput = { score: 0, expected: 0, expectedLow: 0, expectedHigh: 0 };
+  private readonly out: DetectorOutput = {
+    score: 0,
+    rawScore: 0,
+    expected: 0,
+    expectedLow: 0,
+    expectedHigh: 0,
+  };
   private ring: Float64Array;
   private count = 0;
   private head = 0;
@@ -38,6 +44,7 @@ export class WindowedGaussianDetector implements Detector {
     // A missing or non-finite value (NaN from a 0/0 rate) is not evidence: score 0, state untouched.
     if (!Number.isFinite(value) || !Number.isFinite(timeMs)) {
       this.out.score = 0;
+      this.out.rawScore = 0;
       return this.out;
     }
     const n = Math.min(this.count, this.ring.length);
@@ -61,6 +68,7 @@ export class WindowedGaussianDetector implements Detector {
     // 1e-9 of the magnitude as "constant" so a flat series never scores.
     else if (sd <= 1e-9 * Math.abs(mean)) out.score = Math.abs(value - mean) <= 1e-9 * Math.abs(mean) ? 0 : 1;
     else out.score = 1 - twoSidedTail((value - mean) / sd);
+    out.rawScore = out.score; // never damped
     this.ring[this.head] = value;
     this.head = (this.head + 1) % this.ring.length;
     this.count++;
