@@ -404,6 +404,16 @@ export function createDetectHandler(deps: DetectDeps): DetectHandler {
       if (isHealthRecord(bytes)) {
         const h = decodeHealthRecord(bytes);
         if (h !== undefined) healthRecords.push(h);
+        else {
+          // Health magic but not a record: counted and archived like any malformed partial, never dropped.
+          run.rejected++;
+          rejects.push({
+            data: bytes,
+            code: RejectCode.partialMalformed,
+            detail: 'pipeline-health record is not valid JSON of a SeriesWindowRecord',
+            source: `${config.metricsStream}/${shard}/${k.sequenceNumber}`,
+          });
+        }
         continue;
       }
       const decoded = decodePartials(bytes);

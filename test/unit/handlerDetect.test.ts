@@ -36,12 +36,17 @@ function partialRecords(evs: LogEvent[], first: string, last: string): Uint8Arra
   return chunkPartials(r.partials).map((c) => c.data);
 }
 
-function setup(sink = new FakeSink(), blobs = new FakeBlobs(), now = () => T + 100_000) {
+function setup(
+  sink = new FakeSink(),
+  blobs = new FakeBlobs(),
+  now = () => T + 100_000,
+  archiver = new FakeArchiver(),
+) {
   const handler: DetectHandler = createDetectHandler({
     config,
     states: blobs.asStore(),
     sink,
-    archiver: new FakeArchiver().asArchiver(),
+    archiver: archiver.asArchiver(),
     logger: silentLogger,
     now,
   });
@@ -51,6 +56,21 @@ function setup(sink = new FakeSink(), blobs = new FakeBlobs(), now = () => T + 1
 const shard = ['shardId-000000000000'];
 
 describe('detect handler', () => {
+  it('archives a malformed pipeline-health record as a reject instead of dropping it', async () => {
+    // Prepare: the health magic ("TWH" 1) followed by bytes that are not a record.
+    const archiver = new FakeArchiver();
+    const { handler, sink } = setup(new FakeSink(), new FakeBlobs(), () => T + 100_000, archiver);
+    const garbage = new Uint8Array([0x54, 0x57, 0x48, 0x01, 0x7b, 0x6e, 0x6f]);
+    const good = partialRecords(events(['a'], T, T + 2_000, 500), '100', '200');
+    // Act
+    const response = await handler(kinesisEvent([garbage, ...good]));
+    await handler({ tidewatch: 'flush', shards: shard });
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(archiver.rejects.map((r) => r.code)).toEqual(['partial_malformed']);
+    expect(sink.windowCounts().size).toBe(2);
+  });
+
   it('writes each series·window once the watermark passes it, the rest on flush', async () => {
     // Prepare: 10 s of two services; watermark = 10 s − 2 s lateness.
     const { handler, sink } = setup();
