@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -50,6 +50,10 @@ if (modules.length === 0) {
   );
   process.exit(2);
 }
+
+// The machine is shared: say how busy it was, at the start and the end (1, 5, 15 min load averages).
+const startedAt = new Date();
+const loadAverageAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
 
 const cases: Record<string, BenchCase> = {};
 const failures: Record<string, string> = {};
@@ -95,13 +99,18 @@ const report = {
     memoryGb: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     note: 'shared, noisy 2-core machine: compare ratios measured in one run, not absolute numbers across runs',
+    loadAverage: loadAverageAtStart,
+    loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
   },
-  startedAt: new Date().toISOString(),
+  startedAt: startedAt.toISOString(),
+  durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
   quick: values.quick === true,
   cases,
   ratios: {
     ingestOverFloor: ratio('ingest', 'floor'),
     ingestOverBaseline: ratio('ingest', 'baseline'),
+    cpuIngestOverFloor: ratio('ingest', 'floor', 'cpuMbPerSec'),
+    cpuIngestOverBaseline: ratio('ingest', 'baseline', 'cpuMbPerSec'),
   },
   failures,
 };

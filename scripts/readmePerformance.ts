@@ -11,7 +11,15 @@ import { fileURLToPath } from 'node:url';
 type Case = Record<string, unknown>;
 export interface BenchResult {
   startedAt?: string;
-  machine?: { cpu?: string; cores?: number; memoryGb?: number; node?: string; loadAverage?: unknown };
+  durationSeconds?: number;
+  machine?: {
+    cpu?: string;
+    cores?: number;
+    memoryGb?: number;
+    node?: string;
+    loadAverage?: unknown;
+    loadAverageAtEnd?: unknown;
+  };
   cases: Record<string, Case>;
 }
 
@@ -45,13 +53,20 @@ function status(measured: number | undefined, target: number, atMost = false): s
 /** The section's Markdown (without markers) for one run. */
 export function renderPerformance(result: BenchResult): string {
   const m = result.machine ?? {};
-  const load = Array.isArray(m.loadAverage) ? ` load average ${m.loadAverage.join(' / ')} at the start,` : '';
+  const load =
+    Array.isArray(m.loadAverage) && Array.isArray(m.loadAverageAtEnd)
+      ? ` load average (1 / 5 / 15 min) ${m.loadAverage.join(' / ')} at the start and ${m.loadAverageAtEnd.join(' / ')} at the end,`
+      : '';
+  const took =
+    result.durationSeconds === undefined
+      ? ''
+      : ` The whole suite took ${Math.round(result.durationSeconds)} s.`;
   const lines: string[] = [];
   lines.push(
     `Run of ${result.startedAt?.slice(0, 10) ?? 'unknown date'} on ${m.cores ?? '?'} vCPU (${m.cpu ?? '?'}), ` +
       `${m.memoryGb ?? '?'} GB, Node ${m.node ?? '?'};${load} shared with other work. ` +
       'CPU-time rates (user + system of the process) are the steadier figures on a shared machine; ' +
-      'targets are ratios within this run.',
+      `targets are ratios within this run.${took}`,
     '',
     '| ingest, one Lambda batch of 1 KB JSON lines (5 MB of base64) | MB/s wall | MB/s CPU | lines/s CPU | peak RSS MB |',
     '|---|---:|---:|---:|---:|',
