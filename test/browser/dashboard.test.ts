@@ -1,17 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServicePanel } from '../../dashboards/serviceDashboard.ts';
 import { type DashboardServer, startDashboardServer } from '../../local/dashboardServer.ts';
 import { type SeededStore, seedStore } from '../integration/dashboardSeed.ts';
+import { launchChromium } from './launchChromium.ts';
 
 // Loads the local dashboard in Debian's chromium (playwright-core drives it; no browser download),
 // over a store seeded through its real write path, and checks that panels render data. The
 // screenshot lands in test/browser/screenshots/ (gitignored) for people to look at.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
 
 let seeded: SeededStore;
@@ -26,16 +26,7 @@ beforeAll(async () => {
     now: () => seeded.nowMs,
     refreshMs: 3_000,
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -13,14 +13,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ServicePanel } from '../../dashboards/serviceDashboard.ts';
 import type { RunSummary } from '../../local/summary.ts';
+import { launchChromium } from '../browser/launchChromium.ts';
 
 const bin = fileURLToPath(new URL('../../cli/bin.js', import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL('../browser/screenshots/', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RUN_SECONDS = 75;
 
 interface ChartState {
@@ -108,16 +107,7 @@ describe('tidewatch start --demo', () => {
     const run = startDemo(join(dir, 'data'), summaryFile);
     kill = () => run.child.kill('SIGKILL');
     const url = await run.dashboardUrl;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-      ],
-    });
+    const browser = await launchChromium();
     let charts: ChartState[] = [];
     const pageErrors: string[] = [];
     try {
