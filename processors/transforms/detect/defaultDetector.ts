@@ -306,7 +306,8 @@ export class DefaultDetector implements Detector {
       score *= 0.5;
     }
     out.score = score;
-    out.expected = pred;
+    // `+ 0` turns −0 into 0: a restored detector's profiles can produce −0 where a warm one has 0.
+    out.expected = pred + 0;
     out.expectedLow = pred - 3 * scale;
     out.expectedHigh = pred + 3 * scale;
 

@@ -40,7 +40,9 @@ export function erfc(x: number): number {
  * twoSidedTail(1.96); // ≈ 0.05
  */
 export function twoSidedTail(z: number): number {
-  return erfc(Math.abs(z) / Math.SQRT2);
+  // A probability: `erfc`'s approximation (fractional error < 1.2e-7) gives 1.00000003 at 0, which made
+  // `1 - twoSidedTail(z)` a score of -3e-8.
+  return Math.min(1, erfc(Math.abs(z) / Math.SQRT2));
 }
 
 /**
